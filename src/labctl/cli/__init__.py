@@ -1,0 +1,1 @@
+"""Thin Typer commands: parse, call, render. The logic lives in the other packages."""

@@ -1,0 +1,38 @@
+"""The `labctl` entry point.
+
+Sub-command groups register here. Each group module imports its heavy dependencies inside
+the command bodies, so `labctl --help` stays fast.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from labctl import __version__
+
+app = typer.Typer(
+    name="labctl",
+    help="The homelab runbook as a program: render, check, back up, restore, drain, recover.",
+    no_args_is_help=True,
+    rich_markup_mode="rich",
+    pretty_exceptions_show_locals=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"labctl {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main(
+    version: bool = typer.Option(
+        False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+    ),
+) -> None:
+    """labctl: the homelab runbook as a program."""
+
+
+def run() -> None:
+    app()
