@@ -1,0 +1,1 @@
+"""Typed configuration: cluster.yaml and the data contracts rendered from it."""
