@@ -1,0 +1,1 @@
+"""Reading and changing clusters: the one place labctl talks to the Kubernetes API."""

@@ -1,0 +1,97 @@
+"""Connecting to a cluster, and the raw reads lightkube has no typed call for.
+
+Everything that talks to the Kubernetes API gets its client from `connect()`, so timeouts and
+error wording are the same everywhere. API-server proxy reads (Vault's status endpoints,
+Alertmanager's API, kubelet stats) go through `proxy_get()` on the client's own authenticated
+HTTP connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import httpx2
+    from lightkube import Client
+
+DEFAULT_TIMEOUT = 10.0
+
+
+class ClusterError(Exception):
+    """A cluster could not be reached or configured; the message says what to do."""
+
+
+@dataclass(frozen=True)
+class ClusterTarget:
+    """Which cluster to talk to: kubectl's --kubeconfig and --context."""
+
+    kubeconfig: Path | None = None
+    context: str | None = None
+    timeout: float = DEFAULT_TIMEOUT
+
+
+def connect(target: ClusterTarget | None = None) -> Client:
+    """A lightkube client for `target` (by default the current kubectl context)."""
+    import httpx2
+    from lightkube import Client, ConfigError, KubeConfig
+
+    target = target or ClusterTarget()
+    try:
+        if target.kubeconfig is not None:
+            config = KubeConfig.from_file(target.kubeconfig)
+        else:
+            config = KubeConfig.from_env()
+        single = config.get(context_name=target.context)
+    except (ConfigError, OSError, ValueError) as error:
+        where = target.kubeconfig or "$KUBECONFIG or ~/.kube/config"
+        raise ClusterError(f"cannot load a kubeconfig from {where}: {error}") from error
+    return Client(single, timeout=httpx2.Timeout(target.timeout), field_manager="labctl")
+
+
+@dataclass(frozen=True)
+class ProxyResponse:
+    status: int
+    body: bytes
+
+    def json(self) -> Any:
+        import json
+
+        return json.loads(self.body)
+
+
+def _http(client: Client) -> httpx2.Client:
+    # lightkube exposes no raw request call; its GenericClient keeps the authenticated
+    # httpx client (base URL, TLS, bearer/exec auth) here.
+    http: httpx2.Client = client._client._client
+    return http
+
+
+def proxy_get(client: Client, path: str, timeout: float | None = None) -> ProxyResponse:
+    """GET an API-server path (e.g. a pod or service proxy URL) without raising on non-2xx.
+
+    Vault's sys/health answers 429, 472, 473, 501 and 503 by design, so the caller decides
+    what a status means. Transport errors and timeouts raise `httpx2.HTTPError`.
+    """
+    kwargs: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+    response = _http(client).get(path, **kwargs)
+    return ProxyResponse(status=response.status_code, body=response.content)
+
+
+def pod_proxy_path(namespace: str, pod: str, port: int | str, path: str, scheme: str = "") -> str:
+    prefix = f"{scheme}:" if scheme else ""
+    return f"/api/v1/namespaces/{namespace}/pods/{prefix}{pod}:{port}/proxy/{path.lstrip('/')}"
+
+
+def service_proxy_path(
+    namespace: str, service: str, port: int | str, path: str, scheme: str = ""
+) -> str:
+    prefix = f"{scheme}:" if scheme else ""
+    return (
+        f"/api/v1/namespaces/{namespace}/services/{prefix}{service}:{port}/proxy/{path.lstrip('/')}"
+    )
+
+
+def node_proxy_path(node: str, path: str) -> str:
+    return f"/api/v1/nodes/{node}/proxy/{path.lstrip('/')}"
