@@ -17,11 +17,11 @@ from lightkube.resources.policy_v1 import PodDisruptionBudget
 
 from labctl.cluster.client import ClusterError, ClusterTarget, connect, pod_proxy_path, proxy_get
 from labctl.cluster.crds import Backup
-from tests.support.fake_kube import FakeKube, Reply
+from tests.support.fake_kube import FakeKube, Obj, Reply
 from tests.support.tools import require
 
 
-def pod(name: str, namespace: str = "default", labels: dict[str, str] | None = None) -> dict:
+def pod(name: str, namespace: str = "default", labels: dict[str, str] | None = None) -> Obj:
     return {
         "apiVersion": "v1",
         "kind": "Pod",
@@ -112,7 +112,7 @@ def test_scale_subresource(fake: FakeKube, target: ClusterTarget) -> None:
     )
     client = connect(target)
     client.patch(Deployment.Scale, "web", {"spec": {"replicas": 5}}, namespace="default")
-    assert fake.get("Deployment", "web", "default")["spec"]["replicas"] == 5  # type: ignore[index]
+    assert fake.get("Deployment", "web", "default")["spec"]["replicas"] == 5
 
 
 def test_proxy_routes_and_injected_faults(fake: FakeKube, target: ClusterTarget) -> None:
