@@ -1,0 +1,114 @@
+"""/api/tasks: list (cursor pages), create, read, update, delete, scoped to the current user."""
+
+from __future__ import annotations
+
+from functools import partial
+from typing import Annotated, Any
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Query
+from starlette.responses import Response
+
+from taskapp.api.deps import CurrentUser, Db
+from taskapp.api.problems import MEDIA_TYPE, invalid_query
+from taskapp.api.schemas import (
+    TaskCreate,
+    TaskPublic,
+    TaskUpdate,
+    decode_cursor,
+    encode_cursor,
+    task_json,
+    tasks_json,
+)
+from taskapp.db import crud
+
+router = APIRouter(prefix="/api/tasks", tags=["tasks"])
+
+_BIGINT = 2**63 - 1
+_PROBLEM: dict[str, Any] = {"content": {MEDIA_TYPE: {}}}
+_ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"description": text, **_PROBLEM}
+    for status, text in (
+        (400, "Malformed JSON"),
+        (401, "Not authenticated"),
+        (413, "Body over TASKAPP_MAX_BODY_BYTES"),
+        (415, "Body is not application/json"),
+        (422, "Validation failed; `errors` names each field"),
+        (503, "Database unavailable"),
+    )
+}
+_NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No such task", **_PROBLEM}}
+TaskId = Annotated[int, "the task id"]
+
+
+def _json(body: bytes, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(body, status_code=status_code, headers=headers, media_type="application/json")
+
+
+@router.get("", response_model=list[TaskPublic], responses=_ERRORS)
+async def list_tasks(
+    db: Db,
+    user: CurrentUser,
+    limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
+    cursor: Annotated[
+        str | None, Query(max_length=64, description="From the previous page's Link header.")
+    ] = None,
+    completed: Annotated[bool | None, Query(description="Only (un)completed tasks.")] = None,
+) -> Response:
+    """Tasks, newest first. A `Link: <...>; rel="next"` header announces the next page."""
+    before_id = None
+    if cursor is not None:
+        try:
+            before_id = decode_cursor(cursor)
+        except ValueError as exc:
+            raise invalid_query("cursor", str(exc)) from None
+    work = partial(
+        crud.list_tasks, owner=user, limit=limit + 1, before_id=before_id, completed=completed
+    )
+    rows = await db.run(work, idempotent=True)
+    headers = None
+    if len(rows) > limit:
+        rows = rows[:limit]
+        query = {"limit": limit, "cursor": encode_cursor(rows[-1][0])}
+        if completed is not None:
+            query["completed"] = "true" if completed else "false"
+        headers = {"Link": f'</api/tasks?{urlencode(query)}>; rel="next"'}
+    return _json(tasks_json(rows), headers=headers)
+
+
+@router.post("", status_code=201, response_model=TaskPublic, responses=_ERRORS)
+async def create_task(body: TaskCreate, db: Db, user: CurrentUser) -> Response:
+    """Create a task; `Location` names it."""
+    row = await db.run(partial(crud.create_task, owner=user, title=body.title))
+    return _json(task_json(row), 201, {"Location": f"/api/tasks/{row[0]}"})
+
+
+@router.get("/{id}", response_model=TaskPublic, responses=_ERRORS | _NOT_FOUND)
+async def read_task(id: TaskId, db: Db, user: CurrentUser) -> Response:
+    row = await db.run(partial(crud.get_task, owner=user, task_id=_in_range(id)), idempotent=True)
+    return _json(task_json(row))
+
+
+@router.patch("/{id}", response_model=TaskPublic, responses=_ERRORS | _NOT_FOUND)
+async def update_task(id: TaskId, body: TaskUpdate, db: Db, user: CurrentUser) -> Response:
+    """Change the title and/or completed; fields left out stay as they are."""
+    work = partial(
+        crud.update_task,
+        owner=user,
+        task_id=_in_range(id),
+        title=body.title,
+        completed=body.completed,
+    )
+    row = await db.run(work, idempotent=True)
+    return _json(task_json(row))
+
+
+@router.delete("/{id}", status_code=204, response_class=Response, responses=_ERRORS | _NOT_FOUND)
+async def delete_task(id: TaskId, db: Db, user: CurrentUser) -> Response:
+    await db.run(partial(crud.delete_task, owner=user, task_id=_in_range(id)))
+    return Response(status_code=204)
+
+
+def _in_range(task_id: int) -> int:
+    """Ids outside BIGINT cannot exist; 0 keeps the query valid and finds nothing."""
+    return task_id if -_BIGINT <= task_id <= _BIGINT else 0

@@ -1,0 +1,1 @@
+"""Storage: the table, the queries, the engine (with credential rotation) and migrations."""

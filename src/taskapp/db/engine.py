@@ -1,0 +1,475 @@
+"""The database: connection pools that follow rotating credentials and survive restarts.
+
+`Database.run(work)` is the only way the API touches the database. Each API operation is one
+statement in autocommit mode: atomic, and a single round trip. Around it:
+
+* **Credentials.** On PostgreSQL the user and password come from the Vault Agent file when it
+  exists (else from the URL). A watcher polls the file; when it changes, or when a new connection
+  is refused with an authentication error, the file is re-read, a new engine is built and probed,
+  and it becomes current. Requests already running keep the old engine until they finish; the old
+  engine is then disposed, closing every connection of the old role (PostgreSQL's `VALID UNTIL`
+  only stops new logins, so a pool that is never retired keeps an expired role alive).
+* **Restarts.** A pooled connection the server closed is noticed at checkout without a round trip
+  and replaced. A statement that fails because the connection died is retried once when the
+  operation is idempotent, or when the connection was already closed before the statement was
+  sent; otherwise the caller gets `DatabaseUnavailable` (HTTP 503), never a stale success.
+* **Start-up.** The process starts without the database; a background task connects, migrates
+  (`TASKAPP_MIGRATE_ON_START`) and marks the database ready, retrying with back-off.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import asyncpg
+from sqlalchemy import URL, event, make_url, text
+from sqlalchemy import exc as sa_exc
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from taskapp.credentials import Credentials, CredentialsError, CredentialsFile
+from taskapp.db import migrate
+from taskapp.errors import DatabaseUnavailable, TaskAppError
+from taskapp.metrics import Metrics
+from taskapp.settings import Settings
+
+T = TypeVar("T")
+Work = Callable[[AsyncConnection], Awaitable[T]]
+
+log = logging.getLogger("taskapp.db")
+
+_DRIVERS = {
+    "postgres": "postgresql+asyncpg",
+    "postgresql": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+_AUTH_SQLSTATES = frozenset({"28P01", "28000"})
+# connection exception, insufficient resources, operator intervention (shutdown, starting up)
+_UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
+
+
+def normalize_url(raw: str) -> URL:
+    """The URL with an async driver: `postgresql://` becomes `postgresql+asyncpg://`."""
+    url = make_url(raw)
+    return url.set(drivername=_DRIVERS.get(url.drivername, url.drivername))
+
+
+def _chain(exc: BaseException) -> list[BaseException]:
+    seen: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and current not in seen and len(seen) < 8:
+        seen.append(current)
+        orig = getattr(current, "orig", None)
+        current = orig if isinstance(orig, BaseException) else current.__cause__
+    return seen
+
+
+def _sqlstate(exc: BaseException) -> str | None:
+    for link in _chain(exc):
+        state = getattr(link, "sqlstate", None)
+        if isinstance(state, str):
+            return state
+    return None
+
+
+def is_auth_error(exc: BaseException) -> bool:
+    return _sqlstate(exc) in _AUTH_SQLSTATES
+
+
+def is_connection_error(exc: BaseException) -> bool:
+    """The database could not be reached or the connection broke (as opposed to a bad query)."""
+    state = _sqlstate(exc)
+    if state is not None and state[:2] in _UNAVAILABLE_SQLSTATE_CLASSES | {"28"}:
+        return True
+    for link in _chain(exc):
+        if isinstance(link, sa_exc.DBAPIError) and link.connection_invalidated:
+            return True
+        if isinstance(
+            link,
+            OSError
+            | TimeoutError
+            | sa_exc.TimeoutError
+            | sa_exc.DisconnectionError
+            | asyncpg.exceptions.InterfaceError
+            | asyncpg.exceptions.PostgresConnectionError,
+        ):
+            return True
+    return False
+
+
+def _closed_before_sending(exc: BaseException) -> bool:
+    """True when the statement never left the process (the connection was already closed)."""
+    return any(
+        isinstance(link, asyncpg.exceptions.InterfaceError)
+        and "connection is closed" in str(link)
+        and not isinstance(link, asyncpg.exceptions.ConnectionDoesNotExistError)
+        for link in _chain(exc)
+    )
+
+
+def describe(exc: BaseException) -> str:
+    """A summary safe to show to anyone: no hosts, users or SQL."""
+    if is_auth_error(exc):
+        return "database login failed"
+    if is_connection_error(exc):
+        return "database unreachable"
+    if isinstance(exc, SchemaNotMigrated):
+        return "database schema is not migrated"
+    return "database error"
+
+
+class SchemaNotMigrated(TaskAppError):
+    pass
+
+
+@dataclass(eq=False)
+class _Lease:
+    """An engine with the credentials it was built from and the requests using it now."""
+
+    engine: AsyncEngine
+    credentials: Credentials | None
+    active: int = 0
+    idle: asyncio.Event = field(default_factory=asyncio.Event)
+
+    def __post_init__(self) -> None:
+        self.idle.set()
+
+    def enter(self) -> None:
+        self.active += 1
+        self.idle.clear()
+
+    def leave(self) -> None:
+        self.active -= 1
+        if self.active == 0:
+            self.idle.set()
+
+
+class Database:
+    def __init__(self, settings: Settings, metrics: Metrics) -> None:
+        self._settings = settings
+        self._metrics = metrics
+        self._url = normalize_url(settings.database_url)
+        self._is_postgres = self._url.get_backend_name() == "postgresql"
+        self._creds_file = (
+            CredentialsFile(settings.database_credentials_file) if self._is_postgres else None
+        )
+        self._current: _Lease | None = None
+        self._retiring: set[_Lease] = set()
+        self._lock = asyncio.Lock()
+        self._last_forced_read = 0.0
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.ready = False
+        self.last_error = "starting"
+
+    # -- life cycle ---------------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Build the first engine (no connection yet) and start the background tasks."""
+        credentials = None
+        if self._creds_file is not None:
+            try:
+                credentials = self._creds_file.read()
+            except (CredentialsError, OSError) as exc:
+                log.error("cannot read the credentials file: %s", exc)
+            if credentials is None:
+                log.info("no credentials file at %s; using the URL's", self._creds_file.path)
+            else:
+                log.info(
+                    "database credentials from %s",
+                    self._creds_file.path,
+                    extra={"db_user": credentials.user},
+                )
+        self._current = _Lease(self._make_engine(credentials), credentials)
+        self._spawn(self._bootstrap())
+        if self._creds_file is not None:
+            self._spawn(self._watch())
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        for task in list(self._tasks):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        leases = [*self._retiring, *([self._current] if self._current else [])]
+        for lease in leases:
+            await lease.engine.dispose()
+        self._current = None
+
+    async def migrate(self) -> bool:
+        """Run the migrations now (the `taskapp migrate` command); True when any applied."""
+        credentials = self._creds_file.read() if self._creds_file is not None else None
+        engine = self._make_engine(credentials, pooled=False)
+        try:
+            async with engine.begin() as conn:
+                return await conn.run_sync(migrate.upgrade)
+        finally:
+            await engine.dispose()
+
+    # -- running work -------------------------------------------------------------------------
+
+    async def run(self, work: Work[T], *, idempotent: bool = False) -> T:
+        """Run `work` on a pooled connection (autocommit), retrying where that is safe."""
+        if not self.ready or self._current is None:
+            raise DatabaseUnavailable("the database is not ready yet")
+        attempt = 0
+        while True:
+            lease = self._current
+            lease.enter()
+            try:
+                async with lease.engine.connect() as conn:
+                    return await work(conn)
+            except TaskAppError:
+                raise
+            except Exception as exc:
+                if not await self._should_retry(exc, lease, attempt, idempotent):
+                    if is_connection_error(exc):
+                        raise DatabaseUnavailable(describe(exc)) from exc
+                    raise
+            finally:
+                lease.leave()
+            attempt += 1
+
+    async def _should_retry(
+        self, exc: Exception, lease: _Lease, attempt: int, idempotent: bool
+    ) -> bool:
+        if attempt >= 2:
+            return False
+        if is_auth_error(exc):
+            if await self.reload("auth", failed=lease):
+                self._metrics.db_retries.labels("auth").inc()
+                return True
+            return False
+        if (
+            attempt == 0
+            and is_connection_error(exc)
+            and (idempotent or _closed_before_sending(exc))
+        ):
+            self._metrics.db_retries.labels("connection").inc()
+            return True
+        return False
+
+    async def check(self) -> str | None:
+        """None when the database is reachable and migrated; else a safe reason."""
+        if not self.ready:
+            return self.last_error
+        try:
+            revision = await asyncio.wait_for(self.run(_revision, idempotent=True), timeout=3)
+        except Exception as exc:
+            return describe(exc) if not isinstance(exc, DatabaseUnavailable) else str(exc)
+        if revision != migrate.head():
+            return "database schema is not migrated"
+        return None
+
+    # -- credentials --------------------------------------------------------------------------
+
+    async def reload(self, reason: str, *, failed: _Lease | None = None) -> bool:
+        """Re-read the credentials file; True when the current engine is not `failed` anymore.
+
+        `reason` is "file" (the watcher saw a change) or "auth" (a login was refused: read the
+        file even if it looks unchanged, at most once a second).
+        """
+        async with self._lock:
+            if failed is not None and self._current is not failed:
+                return True
+            if self._creds_file is None or self._current is None:
+                return False
+            if reason == "auth":
+                now = time.monotonic()
+                if now - self._last_forced_read < 1.0:
+                    return False
+                self._last_forced_read = now
+            elif not self._creds_file.changed():
+                return False
+            try:
+                credentials = self._creds_file.read()
+            except (CredentialsError, OSError) as exc:
+                self._metrics.credential_reloads.labels("rejected").inc()
+                log.error("cannot read the credentials file: %s", exc)
+                return False
+            if credentials is None or credentials == self._current.credentials:
+                self._metrics.credential_reloads.labels("unchanged").inc()
+                return False
+            return await self._switch(credentials, reason)
+
+    async def _switch(self, credentials: Credentials, reason: str) -> bool:
+        engine = self._make_engine(credentials)
+        try:
+            async with engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        except Exception as exc:
+            if is_auth_error(exc):
+                self._metrics.credential_reloads.labels("rejected").inc()
+                log.warning(
+                    "the database refused the new credentials; keeping the current ones",
+                    extra={"db_user": credentials.user},
+                )
+                await engine.dispose()
+                if self._creds_file is not None:
+                    self._creds_file.forget()
+                return False
+            log.warning("cannot verify the new credentials (%s); switching anyway", describe(exc))
+        assert self._current is not None
+        old, self._current = self._current, _Lease(engine, credentials)
+        self._metrics.credential_reloads.labels("applied").inc()
+        log.info(
+            "database credentials reloaded",
+            extra={
+                "db_user": credentials.user,
+                "reason": reason,
+                "previous_db_user": old.credentials.user if old.credentials else None,
+            },
+        )
+        self._retiring.add(old)
+        self._spawn(self._retire(old))
+        return True
+
+    async def _retire(self, lease: _Lease) -> None:
+        """Dispose of an engine once its last request is done, closing the old role's sessions."""
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(lease.idle.wait(), self._settings.db_retire_timeout)
+        if lease.active > 0:
+            log.warning("closing the old pool with %d requests still running", lease.active)
+        await lease.engine.dispose()
+        self._retiring.discard(lease)
+        log.info("old database pool closed")
+
+    async def _watch(self) -> None:
+        while True:
+            await asyncio.sleep(self._settings.credentials_poll_interval)
+            try:
+                await self.reload("file")
+            except Exception:
+                log.exception("credential reload failed")
+
+    # -- start-up -----------------------------------------------------------------------------
+
+    async def _bootstrap(self) -> None:
+        delay = 0.25
+        while True:
+            try:
+                await self._prepare_schema()
+            except Exception as exc:
+                self.last_error = describe(exc)
+                if is_auth_error(exc):
+                    await self.reload("auth")
+                log.warning(
+                    "database not ready (%s); retrying in %.1fs",
+                    self.last_error,
+                    delay,
+                    extra={"error": type(exc).__name__},
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 5.0)
+                continue
+            self.ready = True
+            self.last_error = ""
+            log.info("database ready")
+            return
+
+    async def _prepare_schema(self) -> None:
+        assert self._current is not None
+        engine = self._make_engine(self._current.credentials, pooled=False)
+        try:
+            async with engine.begin() as conn:
+                if self._settings.migrate_on_start:
+                    if await conn.run_sync(migrate.upgrade):
+                        log.info("database migrated to %s", migrate.head())
+                elif await conn.run_sync(migrate.current) != migrate.head():
+                    raise SchemaNotMigrated("run `taskapp migrate`")
+        finally:
+            await engine.dispose()
+
+    # -- engines ------------------------------------------------------------------------------
+
+    def _make_engine(self, credentials: Credentials | None, *, pooled: bool = True) -> AsyncEngine:
+        url = self._url
+        if credentials is not None:
+            url = url.set(username=credentials.user, password=credentials.password)
+        s = self._settings
+        options: dict[str, Any] = {}
+        if pooled:
+            options["isolation_level"] = "AUTOCOMMIT"
+        else:
+            options["poolclass"] = NullPool
+        if not self._is_postgres:
+            _ensure_sqlite_folder(url)
+            engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
+            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+            return engine
+        if pooled:
+            options |= {
+                "pool_size": s.db_pool_size,
+                "max_overflow": s.db_max_overflow,
+                "pool_timeout": s.db_pool_timeout,
+                "pool_recycle": s.db_pool_recycle or -1,
+            }
+        engine = create_async_engine(
+            url,
+            connect_args={
+                "timeout": s.db_connect_timeout,
+                "command_timeout": s.db_command_timeout,
+                "server_settings": {"application_name": "taskapp"},
+            },
+            **options,
+        )
+        event.listen(engine.sync_engine, "checkout", _drop_closed_connection)
+        return engine
+
+    def _spawn(self, coro: Awaitable[None]) -> None:
+        task: asyncio.Task[None] = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def pool_stats(self) -> dict[str, int]:
+        alive = len(self._retiring) + (self._current is not None)
+        stats = {"ready": int(self.ready), "engines": alive}
+        if self._current is not None:
+            pool: Any = self._current.engine.sync_engine.pool
+            for key, name in (
+                ("checked_out", "checkedout"),
+                ("idle", "checkedin"),
+                ("overflow", "overflow"),
+            ):
+                method = getattr(pool, name, None)
+                if method is not None:
+                    stats[key] = max(int(method()), 0)
+        return stats
+
+    @property
+    def user(self) -> str | None:
+        lease = self._current
+        return lease.credentials.user if lease and lease.credentials else None
+
+
+async def _revision(conn: AsyncConnection) -> str | None:
+    result = await conn.execute(text("SELECT version_num FROM alembic_version"))
+    value = result.scalar()
+    return None if value is None else str(value)
+
+
+def _drop_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:
+    """At checkout: a connection the server already closed is replaced, with no round trip."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if driver is not None and driver.is_closed():
+        raise sa_exc.DisconnectionError("connection closed by the server")
+
+
+def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _ensure_sqlite_folder(url: URL) -> None:
+    database = url.database
+    if database and database != ":memory:" and not database.startswith("file:"):
+        Path(database).parent.mkdir(parents=True, exist_ok=True)
