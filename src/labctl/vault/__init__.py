@@ -1,0 +1,1 @@
+"""Operating HashiCorp Vault: status, unseal, Raft recovery, root token, configuration."""
