@@ -1,0 +1,1 @@
+"""Plans and their execution: everything labctl does that changes a cluster."""
