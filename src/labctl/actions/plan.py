@@ -63,7 +63,18 @@ class PlanTimeout(Exception):
 
 
 class Retry(Exception):
-    """Raised by an `apply` function: this step cannot complete yet; try it again later."""
+    """Raised by an `apply` function: this step cannot complete yet; try it again later.
+
+    `after` overrides the executor's retry interval for this wait (e.g. 1 s when polling).
+    """
+
+    def __init__(self, message: str, after: float | None = None) -> None:
+        super().__init__(message)
+        self.after = after
+
+
+class ActionFailed(Exception):
+    """A step failed in a way retrying cannot fix; the message says what happened."""
 
 
 def render_plan(plan: Plan) -> str:
@@ -138,7 +149,8 @@ class Executor:
                 left = None if deadline is None else deadline - self.clock()
                 if left is not None and left <= 0:
                     raise PlanTimeout(step, str(pending)) from None
-                wait = self.retry_interval if left is None else min(self.retry_interval, left)
+                interval = self.retry_interval if pending.after is None else pending.after
+                wait = interval if left is None else min(interval, left)
                 suffix = "" if left is None else f", {left:.0f}s left"
                 self.progress(step, f"{pending} (retrying in {wait:.0f}s{suffix})")
                 self.sleep(wait)

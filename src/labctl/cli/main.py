@@ -9,6 +9,7 @@ from __future__ import annotations
 import typer
 
 from labctl import __version__
+from labctl.cli import node
 
 app = typer.Typer(
     name="labctl",
@@ -32,6 +33,9 @@ def main(
     ),
 ) -> None:
     """labctl: the homelab runbook as a program."""
+
+
+app.add_typer(node.app, name="node")
 
 
 def run() -> None:
