@@ -1,0 +1,93 @@
+"""The `taskapp` command: migrate, token, refusing unsafe settings, graceful shutdown."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import threading
+from pathlib import Path
+
+import httpx
+
+from tests.taskapp.support import BIN, running_server
+
+
+def _env(**values: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("TASKAPP_")}
+    return env | values
+
+
+def test_migrate_creates_the_schema(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'sub' / 'tasks.db'}"
+    first = subprocess.run(
+        [BIN / "taskapp", "migrate"],
+        env=_env(TASKAPP_DATABASE_URL=url),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(first.stdout.splitlines()[-1])["msg"] == "database migrated"
+    again = subprocess.run(
+        [BIN / "taskapp", "migrate"],
+        env=_env(TASKAPP_DATABASE_URL=url),
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert json.loads(again.stdout.splitlines()[-1])["msg"] == "database already up to date"
+
+
+def test_token_prints_a_token_and_its_line() -> None:
+    result = subprocess.run(
+        [BIN / "taskapp", "token", "alice"], capture_output=True, text=True, check=True
+    )
+    token_line, file_line = result.stdout.splitlines()
+    assert token_line.startswith("token: ")
+    assert file_line.startswith("tokens-file line: alice:")
+
+
+def test_serve_refuses_public_bind_without_auth(tmp_path: Path) -> None:
+    result = subprocess.run(
+        [BIN / "taskapp", "serve", "--host", "0.0.0.0", "--port", "9"],
+        env=_env(TASKAPP_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"),
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert result.returncode == 2
+    assert "TASKAPP_IDENTITY_HEADER" in result.stdout
+
+
+def test_sigterm_finishes_in_flight_requests(tmp_path: Path) -> None:
+    env = {"TASKAPP_DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'tasks.db'}"}
+    with running_server(tmp_path, env) as server:
+        server.wait_ready()
+        assert server.process is not None
+        results: list[int] = []
+
+        def slow_upload() -> None:  # the body arrives after SIGTERM
+            def body() -> object:
+                yield b'{"title": '
+                server.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+                threading.Event().wait(0.5)
+                yield b'"finished after SIGTERM"}'
+
+            response = httpx.post(
+                f"{server.url}/api/tasks",
+                content=body(),
+                headers={"content-type": "application/json"},
+                timeout=10,
+            )
+            results.append(response.status_code)
+
+        thread = threading.Thread(target=slow_upload)
+        thread.start()
+        thread.join(20)
+        # uvicorn re-raises the signal once it has shut down cleanly
+        assert server.process.wait(20) in (0, -signal.SIGTERM)
+    assert results == [201]
+    log = server.log()
+    assert "running WITHOUT authentication" in log
+    assert "taskapp stopped" in log
