@@ -7,6 +7,7 @@ import os
 import signal
 import subprocess
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
@@ -68,9 +69,9 @@ def test_sigterm_finishes_in_flight_requests(tmp_path: Path) -> None:
         results: list[int] = []
 
         def slow_upload() -> None:  # the body arrives after SIGTERM
-            def body() -> object:
+            def body() -> Iterator[bytes]:
                 yield b'{"title": '
-                server.process.send_signal(signal.SIGTERM)  # type: ignore[union-attr]
+                server.process.send_signal(signal.SIGTERM)
                 threading.Event().wait(0.5)
                 yield b'"finished after SIGTERM"}'
 
