@@ -1,0 +1,1 @@
+"""Config -> manifests: one module per component."""
