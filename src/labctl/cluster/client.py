@@ -54,6 +54,7 @@ def connect(target: ClusterTarget | None = None) -> Client:
 class ProxyResponse:
     status: int
     body: bytes
+    content_type: str = ""
 
     def json(self) -> Any:
         import json
@@ -77,6 +78,26 @@ def proxy_get(client: Client, path: str, timeout: float | None = None) -> ProxyR
     kwargs: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
     response = _http(client).get(path, **kwargs)
     return ProxyResponse(status=response.status_code, body=response.content)
+
+
+def proxy_request(
+    client: Client,
+    method: str,
+    path: str,
+    *,
+    content: bytes | None = None,
+    headers: dict[str, str] | None = None,
+    timeout: float | None = None,
+) -> ProxyResponse:
+    """Any method on an API-server proxy path (Vault writes go through here), not raising on
+    non-2xx. `path` may carry a query string. Transport errors raise `httpx2.HTTPError`."""
+    kwargs: dict[str, Any] = {} if timeout is None else {"timeout": timeout}
+    response = _http(client).request(method, path, content=content, headers=headers, **kwargs)
+    return ProxyResponse(
+        status=response.status_code,
+        body=response.content,
+        content_type=response.headers.get("content-type", ""),
+    )
 
 
 def pod_proxy_path(namespace: str, pod: str, port: int | str, path: str, scheme: str = "") -> str:

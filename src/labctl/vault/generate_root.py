@@ -1,0 +1,117 @@
+"""`labctl vault generate-root`: a new root token from a threshold of recovery (or unseal) keys.
+
+Replaces the runbook's `vault operator generate-root -init`, `-nonce=<N> <KEY>` per key and
+`-decode=<TOKEN> -otp=<OTP>`: the keys are read without echo, the OTP is shown once (so an attempt
+finished elsewhere can still be decoded), and the decode runs here (ops-apis 1.6).
+"""
+
+from __future__ import annotations
+
+import base64
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from labctl.vault.connection import VaultNode
+from labctl.vault.errors import Refused, VaultError
+from labctl.vault.unseal import KeyRing
+
+
+@dataclass(frozen=True)
+class Attempt:
+    started: bool
+    nonce: str
+    progress: int
+    required: int
+    complete: bool
+    encoded_token: str = ""
+    otp: str = ""  # only in the answer that starts the attempt
+
+    @classmethod
+    def from_body(cls, body: dict[str, object]) -> Attempt:
+        def num(key: str) -> int:
+            value = body.get(key)
+            return value if isinstance(value, int) else 0
+
+        return cls(
+            started=body.get("started") is True,
+            nonce=str(body.get("nonce") or ""),
+            progress=num("progress"),
+            required=num("required"),
+            complete=body.get("complete") is True,
+            encoded_token=str(body.get("encoded_token") or ""),
+            otp=str(body.get("otp") or ""),
+        )
+
+
+def decode_token(encoded_token: str, otp: str) -> str:
+    """The root token: base64-decode (Vault omits the padding), then XOR with the OTP's bytes."""
+    raw = base64.b64decode(encoded_token + "=" * (-len(encoded_token) % 4))
+    if len(raw) != len(otp):
+        raise VaultError(
+            f"the encoded token is {len(raw)} bytes but the OTP is {len(otp)} characters: "
+            "this OTP belongs to another attempt"
+        )
+    return bytes(a ^ b for a, b in zip(raw, otp.encode(), strict=True)).decode()
+
+
+def _attempt(
+    node: VaultNode, method: str, path: str, body: dict[str, str] | None = None
+) -> Attempt:
+    reply = node.call(method, path, body=body)
+    if reply.status != 200:
+        raise VaultError(f"{method} {path} on {node.name}: {reply.errors}")
+    return Attempt.from_body(reply.body)
+
+
+def status(node: VaultNode) -> Attempt:
+    return _attempt(node, "GET", "sys/generate-root/attempt")
+
+
+def cancel(node: VaultNode) -> None:
+    reply = node.call("DELETE", "sys/generate-root/attempt")
+    if reply.status not in (200, 204):
+        raise VaultError(f"cancelling the root token generation: {reply.errors}")
+
+
+def start(node: VaultNode) -> Attempt:
+    """Begin an attempt; refuses when one is running (Vault allows one at a time)."""
+    current = status(node)
+    if current.started:
+        raise Refused(
+            f"a root token generation is already in progress on {node.name} (nonce "
+            f"{current.nonce}, {current.progress}/{current.required} keys): finish it with "
+            "`labctl vault generate-root --nonce NONCE`, or cancel it with `--cancel`"
+        )
+    attempt = _attempt(node, "PUT", "sys/generate-root/attempt", {})
+    if not attempt.otp:
+        raise VaultError("Vault started the attempt without returning an OTP")
+    return attempt
+
+
+def provide_keys(node: VaultNode, nonce: str, keys: KeyRing) -> Attempt:
+    """Send keys for `nonce` until the attempt completes or the user stops."""
+    attempt = status(node)
+    index = 0
+    while not attempt.complete:
+        prompt = f"recovery key {attempt.progress + 1}/{attempt.required} (nonce {nonce})"
+        key = keys.key(index, prompt)
+        if not key:
+            return attempt
+        attempt = _attempt(node, "PUT", "sys/generate-root/update", {"key": key, "nonce": nonce})
+        index += 1
+    return attempt
+
+
+def generate_root(
+    node: VaultNode, ask_key: Callable[[str], str], show_otp: Callable[[Attempt], None]
+) -> str:
+    """The whole flow: start, show the OTP once, take the keys, decode. Returns the root token."""
+    attempt = start(node)
+    show_otp(attempt)
+    done = provide_keys(node, attempt.nonce, KeyRing(ask_key))
+    if not done.complete:
+        raise Refused(
+            f"stopped at {done.progress}/{done.required} keys; the attempt (nonce "
+            f"{attempt.nonce}) stays open: continue with `--nonce`, decode with `--decode`"
+        )
+    return decode_token(done.encoded_token, attempt.otp)

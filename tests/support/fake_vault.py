@@ -1,0 +1,655 @@
+"""A loopback fake of one Vault server's HTTP API, written from ops-apis.md section 1.
+
+No Vault runs here, so tests run hvac (and labctl's own HTTP calls) against this, either
+directly (`with FakeVault() as vault: vault.url`) or through FakeKube's pod proxy
+(`fake.route("*", r"/api/v1/namespaces/vault/pods/vault-0:8200/proxy/.*", vault.kube_handler)`).
+
+It answers what Vault would for the calls labctl makes:
+
+- `sys/health` (status codes 200/429/472/473/501/503 and the query overrides), `sys/seal-status`;
+- `sys/unseal` (Shamir progress, `reset`, `migrate` required during a seal migration; recovery
+  keys of an auto-unsealed Vault are refused), `sys/generate-root/attempt` and `/update`;
+- `sys/storage/raft/configuration` and `/autopilot/state`;
+- `sys/auth` (list, enable), `auth/<path>/config` and `/role/<name>`, `sys/policies/acl`,
+  `sys/mounts` (list, enable), `<db>/config`, `<db>/roles`, `<db>/rotate-root`,
+  `sys/leases/lookup/<prefix>` (LIST) and `sys/leases/revoke-prefix/<prefix>`;
+- tokens via `X-Vault-Token` (403 "permission denied" for unknown tokens or paths outside a
+  token's allowed prefixes), LIST both as a method and as `GET ?list=true`, Vault's
+  `{"errors": [...]}` bodies, 503 "Vault is sealed" while sealed.
+
+Tests script faults with `fail(path_regex, status, times)` and `delay`; `requests` records calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import copy
+import json
+import re
+import secrets
+import string
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, ClassVar
+from urllib.parse import parse_qs, urlsplit
+
+from tests.support.fake_kube import Reply
+from tests.support.fake_kube import Request as KubeRequest
+
+Obj = dict[str, Any]
+_DURATION = re.compile(r"(\d+)([smhd]?)")
+_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def seconds(value: Any) -> int:
+    """Vault's duration parsing for role TTLs: 3600, "3600", "1h", "1h30m"."""
+    if isinstance(value, int):
+        return value
+    text = str(value or "0")
+    return sum(int(n) * _UNITS[u] for n, u in _DURATION.findall(text))
+
+
+def _statements(value: Any) -> list[str]:
+    if isinstance(value, list):
+        return [str(v) for v in value]
+    return [s for s in str(value or "").split(";") if s.strip()] if value else []
+
+
+def new_token() -> str:
+    alphabet = string.ascii_letters + string.digits
+    return "hvs." + "".join(secrets.choice(alphabet) for _ in range(24))
+
+
+Handler = Callable[..., tuple[int, Obj | None]]
+
+
+class VaultFailure(Exception):
+    def __init__(self, status: int, *errors: str) -> None:
+        super().__init__(", ".join(errors))
+        self.status, self.errors = status, list(errors)
+
+
+@dataclass
+class Call:
+    method: str  # LIST for `?list=true` too
+    path: str  # without /v1/
+    body: Obj
+    token: str | None
+
+
+@dataclass
+class FakeVault:
+    """One Vault server. Defaults: initialized, unsealed, active, Shamir 3-of-5, Raft storage."""
+
+    seal_type: str = "shamir"
+    initialized: bool = True
+    sealed: bool = False
+    standby: bool = False
+    performance_standby: bool = False
+    version: str = "1.18.3"
+    threshold: int = 3
+    shares: int = 5
+    kms_reachable: bool = True  # auto-unseal: whether the KMS can decrypt the root key
+    migration: bool = False  # a seal migration is pending: unseal needs migrate=true
+    node_id: str = "vault-0"
+    root_token: str = field(default_factory=new_token)
+    keys: list[str] = field(default_factory=list)  # unseal keys (Shamir) or recovery keys
+    tokens: dict[str, list[str]] = field(default_factory=dict)  # token -> allowed path prefixes
+    raft_servers: list[Obj] = field(default_factory=list)
+    delay: float = 0.0
+    requests: list[Call] = field(default_factory=list)
+    # Vault's stored state
+    auth: dict[str, Obj] = field(default_factory=dict)
+    auth_config: dict[str, Obj] = field(default_factory=dict)
+    auth_roles: dict[str, dict[str, Obj]] = field(default_factory=dict)
+    policies: dict[str, str] = field(default_factory=dict)
+    mounts: dict[str, Obj] = field(default_factory=dict)
+    db_config: dict[str, dict[str, Obj]] = field(default_factory=dict)
+    db_roles: dict[str, dict[str, Obj]] = field(default_factory=dict)
+    db_passwords: dict[str, str] = field(default_factory=dict)  # "<mount>/<name>" -> password
+    rotated: list[str] = field(default_factory=list)
+    leases: set[str] = field(default_factory=set)
+    _entered: list[str] = field(default_factory=list)
+    _generate: Obj | None = None
+    _faults: list[tuple[re.Pattern[str], int, list[int]]] = field(default_factory=list)
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+    _server: ThreadingHTTPServer | None = None
+
+    def __post_init__(self) -> None:
+        if not self.keys:
+            self.keys = [secrets.token_hex(16) for _ in range(self.shares)]
+        self.tokens.setdefault(self.root_token, [""])
+        self.policies.setdefault("root", "")
+        self.policies.setdefault("default", 'path "auth/token/lookup-self" {}\n')
+        self.auth.setdefault("token/", {"type": "token", "description": "token based credentials"})
+        for path, kind in (("cubbyhole/", "cubbyhole"), ("secret/", "kv"), ("sys/", "system")):
+            self.mounts.setdefault(path, {"type": kind, "options": {}})
+        if not self.raft_servers:
+            self.raft_servers = [
+                {"node_id": self.node_id, "address": f"{self.node_id}.vault-internal:8201",
+                 "leader": True, "voter": True, "protocol_version": "3"}
+            ]  # fmt: skip
+
+    # -- lifecycle
+
+    def __enter__(self) -> FakeVault:
+        fake = self
+
+        class _Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+            def _handle(self) -> None:
+                split = urlsplit(self.path)
+                length = int(self.headers.get("Content-Length") or 0)
+                raw = self.rfile.read(length) if length else b""
+                status, payload = fake.handle(
+                    self.command, split.path, parse_qs(split.query), raw, dict(self.headers)
+                )
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    if self.command != "HEAD":
+                        self.wfile.write(payload)
+                except (BrokenPipeError, ConnectionResetError):
+                    return
+
+            do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_LIST = _handle
+
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server.daemon_threads = True
+        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def url(self) -> str:
+        assert self._server is not None, "use FakeVault as a context manager"
+        host, port = self._server.server_address[:2]
+        return f"http://{host!s}:{port}"
+
+    def kube_handler(self, request: KubeRequest) -> Reply:
+        """A FakeKube route handler: the API server's pod proxy forwarding to this server."""
+        path = "/" + request.path.split("/proxy/", 1)[1]
+        raw = json.dumps(request.body).encode() if request.body is not None else b""
+        status, payload = self.handle(request.method, path, request.query, raw, request.headers)
+        return Reply(status=status, body=payload)
+
+    # -- scripting
+
+    def fail(self, path_pattern: str, status: int = 500, times: int = 1) -> None:
+        """The next `times` requests whose path (without /v1/) matches answer `status`."""
+        self._faults.append((re.compile(path_pattern), status, [times]))
+
+    def token_for(self, *prefixes: str) -> str:
+        """A token allowed only on paths starting with one of `prefixes`."""
+        token = new_token()
+        self.tokens[token] = list(prefixes)
+        return token
+
+    def issue_lease(self, role: str, mount: str = "database") -> str:
+        lease = f"{mount}/creds/{role}/{uuid.uuid4().hex[:24]}"
+        self.leases.add(lease)
+        return lease
+
+    def calls(self, method: str | None = None, prefix: str = "") -> list[Call]:
+        return [
+            c
+            for c in self.requests
+            if (method is None or c.method == method) and c.path.startswith(prefix)
+        ]
+
+    # -- request handling
+
+    def handle(
+        self, method: str, path: str, query: dict[str, list[str]], raw: bytes, headers: Any
+    ) -> tuple[int, bytes]:
+        if self.delay:
+            time.sleep(self.delay)
+        params = {k: v[-1] for k, v in query.items()}
+        if method == "GET" and params.get("list", "").lower() in ("true", "1"):
+            method = "LIST"
+        body: Obj = json.loads(raw) if raw.strip() else {}
+        token = headers.get("X-Vault-Token") or headers.get("x-vault-token")
+        api = path.removeprefix("/v1/").strip("/")
+        with self._lock:
+            self.requests.append(Call(method, api, copy.deepcopy(body), token))
+            try:
+                status, reply = self._faulted(api) or self._route(method, api, params, body, token)
+            except VaultFailure as failure:
+                status, reply = failure.status, {"errors": failure.errors}
+        if status == 204 or reply is None:
+            return status, b""
+        return status, json.dumps(reply).encode()
+
+    def _faulted(self, api: str) -> tuple[int, Obj] | None:
+        for pattern, status, left in self._faults:
+            if left[0] > 0 and pattern.fullmatch(api):
+                left[0] -= 1
+                message = "permission denied" if status == 403 else f"injected failure ({status})"
+                return status, {"errors": [message]}
+        return None
+
+    def _route(
+        self, method: str, api: str, params: dict[str, str], body: Obj, token: str | None
+    ) -> tuple[int, Obj | None]:
+        if api == "sys/health":
+            return self._health(params)
+        if api == "sys/seal-status":
+            return 200, self._seal_status()
+        if api == "sys/unseal" and method in ("PUT", "POST"):
+            return self._unseal(body)
+        if api.startswith("sys/generate-root/"):
+            return self._generate_root(method, api, body)
+        if not self.initialized:
+            raise VaultFailure(400, "Vault is not initialized")
+        if self.sealed:
+            raise VaultFailure(503, "Vault is sealed")
+        self._authorize(api, token)
+        for pattern, handler in self._authenticated:
+            match = re.fullmatch(pattern, api)
+            if match:
+                result: tuple[int, Obj | None] = handler(self, method, body, *match.groups())
+                return result
+        raise VaultFailure(404, f"no handler for route {api!r}. route entry not found.")
+
+    def _authorize(self, api: str, token: str | None) -> None:
+        if token is None:
+            raise VaultFailure(403, "permission denied")
+        prefixes = self.tokens.get(token)
+        if prefixes is None or not any(api.startswith(p) for p in prefixes):
+            raise VaultFailure(403, "permission denied")
+
+    # -- unauthenticated sys endpoints
+
+    def _health(self, params: dict[str, str]) -> tuple[int, Obj]:
+        body = {
+            "initialized": self.initialized,
+            "sealed": self.sealed,
+            "standby": self.standby,
+            "performance_standby": self.performance_standby,
+            "replication_performance_mode": "disabled",
+            "replication_dr_mode": "disabled",
+            "server_time_utc": int(time.time()),
+            "version": self.version,
+        }
+        if self.initialized and not self.sealed:
+            body |= {"cluster_name": "vault-cluster-fake", "cluster_id": "00000000-fake"}
+
+        def code(name: str, default: int) -> int:
+            return int(params.get(name, default))
+
+        active = code("activecode", 200)
+        if not self.initialized:
+            return code("uninitcode", 501), body
+        if self.sealed:
+            return code("sealedcode", 503), body
+        if self.performance_standby:
+            ok = params.get("perfstandbyok") == "true"
+            return (active if ok else code("performancestandbycode", 473)), body
+        if self.standby:
+            ok = params.get("standbyok") == "true"
+            return (active if ok else code("standbycode", 429)), body
+        return active, body
+
+    def _seal_status(self) -> Obj:
+        auto = self.seal_type != "shamir"
+        status: Obj = {
+            "type": self.seal_type,
+            "initialized": self.initialized,
+            "sealed": self.sealed,
+            "t": self.threshold,
+            "n": self.shares,
+            "progress": len(self._entered),
+            "nonce": "",
+            "version": self.version,
+            "build_date": "2024-12-16T14:00:53Z",
+            "migration": self.migration,
+            "recovery_seal": auto,
+            "storage_type": "raft",
+        }
+        if auto:
+            status["recovery_seal_type"] = "shamir"
+        if not self.sealed:
+            status |= {"cluster_name": "vault-cluster-fake", "cluster_id": "00000000-fake"}
+        return status
+
+    def _unseal(self, body: Obj) -> tuple[int, Obj]:
+        if body.get("reset"):
+            self._entered.clear()
+            return 200, self._seal_status()
+        if not self.initialized:
+            raise VaultFailure(400, "Vault is not initialized")
+        key = body.get("key")
+        if not key:
+            raise VaultFailure(400, "'key' must be specified in request body as JSON, or 'reset'")
+        if not self.sealed:
+            return 200, self._seal_status()
+        if self.migration and not body.get("migrate"):
+            raise VaultFailure(
+                400, "'migrate' parameter must be set true in JSON body when in seal migration mode"
+            )
+        if self.seal_type != "shamir" and not self.migration:
+            # Recovery keys authorize operations; they cannot decrypt the root key.
+            raise VaultFailure(
+                400, "cannot unseal with recovery keys: the root key is protected by the seal"
+            )
+        if key not in self.keys:
+            self._entered.clear()
+            raise VaultFailure(400, "invalid key: failed to decrypt keyring")
+        if key not in self._entered:
+            self._entered.append(key)
+        if len(self._entered) >= self.threshold:
+            self._entered.clear()
+            self.sealed = False
+            self.migration = False
+        return 200, self._seal_status()
+
+    def _generate_root(self, method: str, api: str, body: Obj) -> tuple[int, Obj | None]:
+        if self.sealed:
+            raise VaultFailure(503, "Vault is sealed")
+        if api == "sys/generate-root/attempt":
+            if method == "DELETE":
+                self._generate = None
+                return 204, None
+            if method in ("PUT", "POST"):
+                if self._generate is not None:
+                    raise VaultFailure(400, "root generation already in progress")
+                otp = "".join(
+                    secrets.choice(string.ascii_letters + string.digits) for _ in range(28)
+                )
+                self._generate = {"nonce": str(uuid.uuid4()), "otp": otp, "keys": [], "token": ""}
+                return 200, self._attempt(include_otp=True)
+            return 200, self._attempt()
+        if api == "sys/generate-root/update" and method in ("PUT", "POST"):
+            return 200, self._generate_update(body)
+        raise VaultFailure(405, "unsupported operation")
+
+    def _attempt(self, include_otp: bool = False) -> Obj:
+        g = self._generate or {}
+        return {
+            "started": bool(g),
+            "nonce": g.get("nonce", ""),
+            "progress": len(g.get("keys", [])),
+            "required": self.threshold,
+            "encoded_token": g.get("token", ""),
+            "otp": g.get("otp", "") if include_otp else "",
+            "otp_length": 28,
+            "complete": bool(g.get("token")),
+            "pgp_fingerprint": "",
+        }
+
+    def _generate_update(self, body: Obj) -> Obj:
+        g = self._generate
+        if g is None:
+            raise VaultFailure(400, "no root generation in progress")
+        if body.get("nonce") != g["nonce"]:
+            raise VaultFailure(400, "incorrect nonce supplied")
+        key = body.get("key")
+        if key not in self.keys:
+            raise VaultFailure(400, "invalid key: failed to decrypt keyring")
+        if key not in g["keys"]:
+            g["keys"].append(key)
+        if len(g["keys"]) >= self.threshold and not g["token"]:
+            token = new_token()
+            self.tokens[token] = [""]
+            xored = bytes(a ^ b for a, b in zip(token.encode(), g["otp"].encode(), strict=True))
+            g["token"] = base64.b64encode(xored).decode().rstrip("=")  # Go's RawStdEncoding
+            g["root"] = token
+        reply = self._attempt()
+        if g["token"]:
+            self._generate = None  # the attempt ends with the encoded token
+        return reply
+
+    @property
+    def generated_root(self) -> str | None:
+        """The last root token generate-root produced (what the decode must yield)."""
+        roots = [t for t, p in self.tokens.items() if p == [""] and t != self.root_token]
+        return roots[-1] if roots else None
+
+    # -- authenticated endpoints (table at the end of the class)
+
+    def _raft_configuration(self, method: str, body: Obj) -> tuple[int, Obj]:
+        return 200, {"data": {"config": {"index": 24, "servers": copy.deepcopy(self.raft_servers)}}}
+
+    def _autopilot(self, method: str, body: Obj) -> tuple[int, Obj]:
+        voters = [s["node_id"] for s in self.raft_servers if s.get("voter", True)]
+        leader = next((s["node_id"] for s in self.raft_servers if s.get("leader")), "")
+        size = len(voters) // 2 + 1
+        servers = {
+            s["node_id"]: {"id": s["node_id"], "name": s["node_id"], "address": s["address"],
+                           "node_status": "alive", "healthy": True,
+                           "status": "leader" if s.get("leader") else "voter",
+                           "version": self.version}
+            for s in self.raft_servers
+        }  # fmt: skip
+        return 200, {"data": {"healthy": True, "failure_tolerance": max(0, len(voters) - size),
+                              "leader": leader, "voters": voters, "servers": servers}}  # fmt: skip
+
+    def _sys_auth(self, method: str, body: Obj) -> tuple[int, Obj]:
+        return 200, {"data": copy.deepcopy(self.auth), **copy.deepcopy(self.auth)}
+
+    def _sys_auth_path(self, method: str, body: Obj, path: str) -> tuple[int, Obj | None]:
+        key = path.strip("/") + "/"
+        if method in ("PUT", "POST"):
+            if key in self.auth:
+                raise VaultFailure(400, f"path is already in use at {key}")
+            self.auth[key] = {"type": body["type"], "description": body.get("description", "")}
+            return 204, None
+        if method == "DELETE":
+            self.auth.pop(key, None)
+            return 204, None
+        raise VaultFailure(405, "unsupported operation")
+
+    def _auth_config(self, method: str, body: Obj, mount: str) -> tuple[int, Obj | None]:
+        self._require_auth_mount(mount)
+        if method in ("PUT", "POST"):
+            if not body.get("kubernetes_host"):
+                raise VaultFailure(400, "no host provided")
+            stored = {"kubernetes_host": body["kubernetes_host"], "kubernetes_ca_cert": "",
+                      "pem_keys": [], "issuer": "", "disable_iss_validation": True,
+                      "disable_local_ca_jwt": False, "token_reviewer_jwt_set": False}  # fmt: skip
+            stored |= {k: v for k, v in body.items() if k in stored}
+            self.auth_config[mount] = stored
+            return 204, None
+        if mount not in self.auth_config:
+            raise VaultFailure(404)
+        return 200, {"data": copy.deepcopy(self.auth_config[mount])}
+
+    def _auth_role(self, method: str, body: Obj, mount: str, name: str) -> tuple[int, Obj | None]:
+        self._require_auth_mount(mount)
+        roles = self.auth_roles.setdefault(mount, {})
+        if method == "LIST" or not name:
+            return self._list(sorted(roles))
+        if method in ("PUT", "POST"):
+            for required in ("bound_service_account_names", "bound_service_account_namespaces"):
+                if not body.get(required):
+                    raise VaultFailure(400, f'"{required}" can not be empty')
+            role = roles.get(name, {}) | body
+            for key in ("token_ttl", "token_max_ttl"):
+                role[key] = seconds(role.get(key, 0))
+            for key in ("bound_service_account_names", "bound_service_account_namespaces",
+                        "token_policies"):  # fmt: skip
+                value = role.get(key, [])
+                role[key] = value.split(",") if isinstance(value, str) else list(value)
+            role.setdefault("audience", "")
+            role.setdefault("alias_name_source", "serviceaccount_uid")
+            roles[name] = role
+            return 204, None
+        if method == "DELETE":
+            roles.pop(name, None)
+            return 204, None
+        if name not in roles:
+            raise VaultFailure(404)
+        return 200, {"data": copy.deepcopy(roles[name])}
+
+    def _require_auth_mount(self, mount: str) -> None:
+        if mount + "/" not in self.auth:
+            raise VaultFailure(404, f"no handler for route 'auth/{mount}'. route entry not found.")
+
+    def _policy(self, method: str, body: Obj, name: str) -> tuple[int, Obj | None]:
+        if method == "LIST" or not name:
+            return self._list(sorted(self.policies))
+        if method in ("PUT", "POST"):
+            if "policy" not in body:
+                raise VaultFailure(400, "'policy' parameter not supplied or empty")
+            self.policies[name] = body["policy"]
+            return 204, None
+        if method == "DELETE":
+            self.policies.pop(name, None)
+            return 204, None
+        if name not in self.policies:
+            raise VaultFailure(404)
+        return 200, {"data": {"name": name, "policy": self.policies[name]}}
+
+    def _sys_mounts(self, method: str, body: Obj) -> tuple[int, Obj]:
+        return 200, {"data": copy.deepcopy(self.mounts), **copy.deepcopy(self.mounts)}
+
+    def _sys_mount_path(self, method: str, body: Obj, path: str) -> tuple[int, Obj | None]:
+        key = path.strip("/") + "/"
+        if method in ("PUT", "POST"):
+            if key in self.mounts:
+                raise VaultFailure(400, f"path is already in use at {key}")
+            self.mounts[key] = {"type": body["type"], "options": body.get("options") or {}}
+            return 204, None
+        raise VaultFailure(405, "unsupported operation")
+
+    def _db_mount(self, mount: str) -> None:
+        entry = self.mounts.get(mount + "/")
+        if entry is None or entry["type"] != "database":
+            raise VaultFailure(404, f"no handler for route '{mount}'. route entry not found.")
+
+    def _db_config(self, method: str, body: Obj, mount: str, name: str) -> tuple[int, Obj | None]:
+        self._db_mount(mount)
+        configs = self.db_config.setdefault(mount, {})
+        if method == "LIST" or not name:
+            return self._list(sorted(configs))
+        if method in ("PUT", "POST"):
+            return self._db_config_write(mount, name, body)
+        if method == "DELETE":
+            configs.pop(name, None)
+            return 204, None
+        if name not in configs:
+            raise VaultFailure(404)
+        return 200, {"data": copy.deepcopy(configs[name])}
+
+    def _db_config_write(self, mount: str, name: str, body: Obj) -> tuple[int, None]:
+        configs = self.db_config[mount]
+        current = configs.get(name)
+        if current is None and not body.get("plugin_name"):
+            raise VaultFailure(400, "plugin_name must be set")
+        stored = copy.deepcopy(current) if current else {
+            "plugin_name": "", "allowed_roles": [], "connection_details": {},
+            "password_policy": "", "root_credentials_rotate_statements": [],
+            "verify_connection": True, "plugin_version": ""}  # fmt: skip
+        details = stored["connection_details"]
+        # Like Vault, an update keeps connection details it is not given (the password too).
+        for key, value in body.items():
+            if key == "password":
+                self.db_passwords[f"{mount}/{name}"] = value
+            elif key in ("plugin_name", "verify_connection", "password_policy"):
+                stored[key] = value
+            elif key == "allowed_roles":
+                stored[key] = value.split(",") if isinstance(value, str) else list(value)
+            else:
+                details[key] = value
+        details.setdefault("max_open_connections", 4)
+        details.setdefault("max_idle_connections", 0)
+        details.setdefault("max_connection_lifetime", "0s")
+        if f"{mount}/{name}" not in self.db_passwords:
+            raise VaultFailure(400, "error creating database object: password is required")
+        configs[name] = stored
+        return 204, None
+
+    def _db_role(self, method: str, body: Obj, mount: str, name: str) -> tuple[int, Obj | None]:
+        self._db_mount(mount)
+        roles = self.db_roles.setdefault(mount, {})
+        if method == "LIST" or not name:
+            return self._list(sorted(roles))
+        if method in ("PUT", "POST"):
+            if not body.get("db_name"):
+                raise VaultFailure(400, "empty database name attribute")
+            if body["db_name"] not in self.db_config.get(mount, {}):
+                raise VaultFailure(400, f'database "{body["db_name"]}" does not exist')
+            roles[name] = {
+                "db_name": body["db_name"],
+                "creation_statements": _statements(body.get("creation_statements")),
+                "revocation_statements": _statements(body.get("revocation_statements")),
+                "rollback_statements": _statements(body.get("rollback_statements")),
+                "renew_statements": _statements(body.get("renew_statements")),
+                "default_ttl": seconds(body.get("default_ttl", 0)),
+                "max_ttl": seconds(body.get("max_ttl", 0)),
+                "credential_type": "password",
+                "credential_config": {},
+            }
+            return 204, None
+        if method == "DELETE":
+            roles.pop(name, None)
+            return 204, None
+        if name not in roles:
+            raise VaultFailure(404)
+        return 200, {"data": copy.deepcopy(roles[name])}
+
+    def _db_rotate(self, method: str, body: Obj, mount: str, name: str) -> tuple[int, None]:
+        self._db_mount(mount)
+        if method not in ("PUT", "POST"):
+            raise VaultFailure(405, "unsupported operation")
+        if name not in self.db_config.get(mount, {}):
+            raise VaultFailure(400, "no configuration found for database")
+        self.db_passwords[f"{mount}/{name}"] = secrets.token_urlsafe(16)
+        self.rotated.append(name)
+        return 204, None
+
+    def _lease_lookup(self, method: str, body: Obj, prefix: str) -> tuple[int, Obj]:
+        if method != "LIST":
+            raise VaultFailure(405, "unsupported operation")
+        prefix = prefix.rstrip("/") + "/"
+        keys = sorted(
+            {
+                lease[len(prefix) :].split("/")[0]
+                for lease in self.leases
+                if lease.startswith(prefix)
+            }
+        )
+        return self._list(keys)
+
+    def _revoke_prefix(self, method: str, body: Obj, prefix: str) -> tuple[int, None]:
+        if method not in ("PUT", "POST"):
+            raise VaultFailure(405, "unsupported operation")
+        self.leases = {lease for lease in self.leases if not lease.startswith(prefix)}
+        return 204, None
+
+    @staticmethod
+    def _list(keys: list[str]) -> tuple[int, Obj]:
+        if not keys:
+            raise VaultFailure(404)  # Vault answers an empty LIST with 404 and no errors
+        return 200, {"data": {"keys": keys}}
+
+    _authenticated: ClassVar[tuple[tuple[str, Handler], ...]] = (
+        (r"sys/storage/raft/configuration", _raft_configuration),
+        (r"sys/storage/raft/autopilot/state", _autopilot),
+        (r"sys/auth", _sys_auth),
+        (r"sys/auth/(.+)", _sys_auth_path),
+        (r"sys/policies/acl/?([^/]*)", _policy),
+        (r"sys/mounts", _sys_mounts),
+        (r"sys/mounts/(.+)", _sys_mount_path),
+        (r"sys/leases/lookup/(.+)", _lease_lookup),
+        (r"sys/leases/revoke-prefix/(.+)", _revoke_prefix),
+        (r"auth/(.+)/config", _auth_config),
+        (r"auth/(.+)/role/?([^/]*)", _auth_role),
+        (r"(.+)/config/?([^/]*)", _db_config),
+        (r"(.+)/roles/?([^/]*)", _db_role),
+        (r"(.+)/rotate-root/([^/]+)", _db_rotate),
+    )

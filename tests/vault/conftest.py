@@ -1,0 +1,88 @@
+"""A Vault StatefulSet behind FakeKube's pod proxy, each pod a FakeVault."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from labctl.cluster.client import ClusterTarget
+from labctl.vault.connection import VaultTarget
+from tests.support.fake_kube import FakeKube, Obj
+from tests.support.fake_vault import FakeVault
+
+LABELS = {"app.kubernetes.io/name": "vault", "component": "server"}
+
+
+def statefulset(replicas: int) -> Obj:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {"name": "vault", "namespace": "vault", "labels": LABELS},
+        "spec": {
+            "replicas": replicas,
+            "serviceName": "vault-internal",
+            "selector": {"matchLabels": LABELS},
+            "template": {
+                "metadata": {"labels": LABELS},
+                "spec": {
+                    "securityContext": {"runAsUser": 100, "runAsGroup": 1000, "fsGroup": 1000},
+                    "containers": [{"name": "vault", "image": "hashicorp/vault:1.18.3"}],
+                },
+            },
+        },
+        "status": {"replicas": replicas, "readyReplicas": replicas},
+    }
+
+
+def vault_pod(name: str, phase: str = "Running") -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "namespace": "vault", "labels": LABELS},
+        "spec": {"nodeName": "n1", "containers": [{"name": "vault", "image": "x"}]},
+        "status": {"phase": phase},
+    }
+
+
+def route_pod(kube: FakeKube, pod: str, vault: FakeVault) -> None:
+    kube.route("*", rf"/api/v1/namespaces/vault/pods/{pod}:8200/proxy/.*", vault.kube_handler)
+
+
+class VaultCluster:
+    """`size` FakeVault servers, vault-0 active, behind FakeKube's pod proxy."""
+
+    def __init__(self, kube: FakeKube, tmp_path: Path) -> None:
+        self.kube = kube
+        self.target = VaultTarget(
+            cluster=ClusterTarget(kubeconfig=kube.kubeconfig(tmp_path / "kubeconfig"), timeout=2),
+            timeout=2,
+        )
+        self.servers: dict[str, FakeVault] = {}
+
+    def deploy(self, *servers: FakeVault) -> list[FakeVault]:
+        self.kube.add(statefulset(len(servers)))
+        peers = [
+            {"node_id": f"vault-{i}", "address": f"vault-{i}.vault-internal:8201",
+             "leader": i == 0, "voter": True}
+            for i in range(len(servers))
+        ]  # fmt: skip
+        for i, server in enumerate(servers):
+            name = f"vault-{i}"
+            server.node_id, server.raft_servers = name, peers
+            self.servers[name] = server
+            self.kube.add(vault_pod(name))
+            route_pod(self.kube, name, server)
+        return list(servers)
+
+
+@pytest.fixture
+def kube() -> Iterator[FakeKube]:
+    with FakeKube() as server:
+        yield server
+
+
+@pytest.fixture
+def cluster(kube: FakeKube, tmp_path: Path) -> VaultCluster:
+    return VaultCluster(kube, tmp_path)

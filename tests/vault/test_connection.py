@@ -1,0 +1,59 @@
+"""hvac and raw calls reach Vault through the API server's pod proxy, and at an address."""
+
+from __future__ import annotations
+
+import pytest
+
+from labctl.vault.connection import VaultTarget, nodes, vault_errors
+from labctl.vault.errors import VaultError
+from tests.support.fake_vault import FakeVault
+from tests.vault.conftest import VaultCluster
+
+
+def test_hvac_reads_and_writes_through_the_pod_proxy(cluster: VaultCluster) -> None:
+    (vault,) = cluster.deploy(FakeVault())
+    (node,) = nodes(cluster.target)
+    client = node.hvac(vault.root_token)
+    client.sys.create_or_update_acl_policy("app", 'path "x" { capabilities = ["read"] }')
+    assert client.sys.read_acl_policy("app")["data"]["policy"].startswith('path "x"')
+    assert "app" in client.list("sys/policies/acl")["data"]["keys"]
+    assert vault.calls("LIST", "sys/policies/acl")  # LIST arrived as GET ?list=true
+
+
+def test_raw_calls_keep_health_codes_as_data(cluster: VaultCluster) -> None:
+    cluster.deploy(FakeVault(), FakeVault(standby=True))
+    replies = [n.call("GET", "sys/health") for n in nodes(cluster.target)]
+    assert [r.status for r in replies] == [200, 429]
+
+
+def test_direct_address_with_hvac() -> None:
+    with FakeVault() as vault:
+        (node,) = nodes(VaultTarget(address=vault.url, timeout=2))
+        assert node.hvac(vault.root_token).sys.read_raft_config()["data"]["config"]["servers"]
+
+
+@pytest.mark.parametrize(
+    ("status", "words"),
+    [(403, "permission denied"), (500, r"Vault failed \(500"), (503, "sealed or unavailable")],
+)
+def test_api_errors_become_clear_messages(cluster: VaultCluster, status: int, words: str) -> None:
+    (vault,) = cluster.deploy(FakeVault())
+    vault.fail(r"sys/policies/acl/app", status)
+    (node,) = nodes(cluster.target)
+    with pytest.raises(VaultError, match=words), vault_errors("read policy app"):
+        node.hvac(vault.root_token).sys.read_acl_policy("app")
+
+
+def test_timeout_is_a_clear_message(cluster: VaultCluster) -> None:
+    (vault,) = cluster.deploy(FakeVault())
+    vault.delay = 2.5
+    (node,) = nodes(cluster.target)
+    with pytest.raises(VaultError, match="no answer within 2 s"):
+        node.call("GET", "sys/health")
+
+
+def test_pod_not_running_names_the_api_server(cluster: VaultCluster) -> None:
+    cluster.deploy(FakeVault())
+    cluster.kube.fail(r"/api/v1/namespaces/vault/pods/vault-0:8200/proxy/.*", 503, method="*")
+    (node,) = nodes(cluster.target)
+    assert "API server could not reach Vault" in node.call("GET", "sys/health").errors
