@@ -705,6 +705,7 @@ class FakeKube:
                     del self.store[key]
             return Reply(body=copy.deepcopy(current))
         if request.method in ("PATCH", "PUT"):
+            self._check_precondition(request, kind, current)
             updated = self._patched(request, current)
             updated["status"] = current.get("status")  # the main resource ignores status
             if updated["status"] is None:
@@ -712,6 +713,20 @@ class FakeKube:
             self._put(updated)
             return Reply(body=copy.deepcopy(updated))
         raise ApiFailure(405, "MethodNotAllowed", f"{request.method} not allowed")
+
+    @staticmethod
+    def _check_precondition(request: Request, kind: Kind, current: Obj) -> None:
+        # A resourceVersion in the body is an optimistic-concurrency precondition.
+        body = request.body if isinstance(request.body, dict) else {}
+        wanted = (body.get("metadata") or {}).get("resourceVersion")
+        if wanted and wanted != current["metadata"]["resourceVersion"]:
+            name = current["metadata"]["name"]
+            raise ApiFailure(
+                409,
+                "Conflict",
+                f'Operation cannot be fulfilled on {kind.full_name} "{name}": the object has '
+                "been modified; please apply your changes to the latest version and try again",
+            )
 
     def _patched(self, request: Request, current: Obj) -> Obj:
         if request.method == "PUT":
