@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from labctl import __version__
-from labctl.cli import node
+from labctl.cli import argocd, node
 
 app = typer.Typer(
     name="labctl",
@@ -36,6 +36,7 @@ def main(
 
 
 app.add_typer(node.app, name="node")
+app.add_typer(argocd.app, name="argocd")
 
 
 def run() -> None:
