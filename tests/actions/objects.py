@@ -121,3 +121,35 @@ def deployment(
         "spec": spec,
         "status": {"replicas": replicas, "readyReplicas": replicas},
     }
+
+
+def job(name: str, namespace: str, *, state: str | None, finished: str) -> Obj:
+    conditions = (
+        [] if state is None else [{"type": state, "status": "True", "lastTransitionTime": finished}]
+    )
+    status: Obj = {"conditions": conditions}
+    if state == "Complete":
+        status["completionTime"] = finished
+        status["succeeded"] = 1
+    if state is None:
+        status["active"] = 1
+    return {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {"template": {"spec": {"containers": [{"name": "c", "image": "x:1"}]}}},
+        "status": status,
+    }
+
+
+def hpa(name: str, namespace: str, target: str, *, low: int = 2, high: int = 10) -> Obj:
+    return {
+        "apiVersion": "autoscaling/v2",
+        "kind": "HorizontalPodAutoscaler",
+        "metadata": {"name": name, "namespace": namespace},
+        "spec": {
+            "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment", "name": target},
+            "minReplicas": low,
+            "maxReplicas": high,
+        },
+    }

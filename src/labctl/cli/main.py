@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from labctl import __version__
-from labctl.cli import argocd, node
+from labctl.cli import argocd, node, workloads
 
 app = typer.Typer(
     name="labctl",
@@ -37,6 +37,10 @@ def main(
 
 app.add_typer(node.app, name="node")
 app.add_typer(argocd.app, name="argocd")
+app.command("restart")(workloads.restart)
+app.command("scale")(workloads.scale)
+app.add_typer(workloads.pods, name="pods")
+app.add_typer(workloads.jobs, name="jobs")
 
 
 def run() -> None:
