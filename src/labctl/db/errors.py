@@ -1,9 +1,11 @@
 """Errors of the PostgreSQL dump, restore and user commands, each with its exit code.
 
-    DbError (5: the action failed)
-    ├── DbUnreachable (4: cannot connect, or a tool failed to start)
-    ├── DumpCorrupted (5: the file does not match its metadata; nothing was touched)
-    └── RestoreRefused (6: the target holds data; re-run with --force)
+The codes are the operations commands' (`labctl.cli._ops`):
+
+    DbError (1: the action ran and failed)
+    ├── DbUnreachable (4: cannot connect, or a tool could not start)
+    ├── DumpCorrupted (1: the file does not match its metadata; nothing was touched)
+    └── RestoreRefused (3: the target holds data; nothing was changed; re-run with --force)
 
 Messages never contain passwords: they are masked where the error is raised.
 """
@@ -14,7 +16,7 @@ from __future__ import annotations
 class DbError(Exception):
     """A database action failed; the message says what happened and what to do."""
 
-    exit_code = 5
+    exit_code = 1
 
 
 class DbUnreachable(DbError):
@@ -22,8 +24,8 @@ class DbUnreachable(DbError):
 
 
 class DumpCorrupted(DbError):
-    exit_code = 5
+    exit_code = 1
 
 
 class RestoreRefused(DbError):
-    exit_code = 6
+    exit_code = 3
