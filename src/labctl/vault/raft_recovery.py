@@ -25,7 +25,7 @@ from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from labctl.vault.connection import VaultNode
-from labctl.vault.errors import Refused, VaultError
+from labctl.vault.errors import Refused, VaultError, WaitTimedOut
 from labctl.vault.overview import Overview, read_overview, read_replica
 from labctl.vault.status import ReplicaState
 from labctl.vault.unseal import KeyRing, auto_unseal_explanation, read_seal, unseal
@@ -247,7 +247,7 @@ class Runner:
         deadline = time.monotonic() + self.timeout
         while not done():
             if time.monotonic() > deadline:
-                raise VaultError(f"timed out after {self.timeout:g} s waiting for {what}")
+                raise WaitTimedOut(f"timed out after {self.timeout:g} s waiting for {what}")
             self.sleep(self.interval)
 
     def write_peers(self, plan: RecoveryPlan, survivor: str) -> None:

@@ -1,0 +1,174 @@
+"""Scaling: HorizontalPodAutoscalers at their limits or blind, and PDBs that block drains."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from labctl.checks._objects import (
+    by_namespace,
+    condition,
+    labels,
+    qualified,
+    selector_matches,
+    spec,
+    status,
+)
+from labctl.checks.model import Severity, Subject, Verdict, check
+from labctl.cluster.snapshot import Obj, Snapshot
+
+Results = Iterator[tuple[Subject, Verdict]]
+
+NEAR_MAX = 0.8
+
+
+def _hpas(snap: Snapshot) -> list[Obj]:
+    return snap.require("horizontalpodautoscalers.autoscaling")
+
+
+def _counts(hpa: Obj) -> tuple[int, int, int]:
+    """(current, desired, max) replicas."""
+    st = status(hpa)
+    return (
+        int(st.get("currentReplicas", 0)),
+        int(st.get("desiredReplicas", 0)),
+        int(spec(hpa).get("maxReplicas", 0)),
+    )
+
+
+@check(
+    "LAB-801",
+    "hpa-at-max",
+    area="scaling",
+    severity=Severity.WARNING,
+    summary="An HPA runs at its maxReplicas: it cannot absorb more load.",
+    hint="raise maxReplicas or add capacity; kubectl describe hpa -n {namespace} {name}",
+)
+def hpa_at_max(snap: Snapshot) -> Results:
+    for hpa in _hpas(snap):
+        current, _, maximum = _counts(hpa)
+        at_max = maximum > 0 and current >= maximum
+        yield (
+            hpa,
+            f"HPA {qualified(hpa)} is at its maximum of {maximum} replicas" if at_max else None,
+        )
+
+
+@check(
+    "LAB-802",
+    "hpa-near-max",
+    area="scaling",
+    severity=Severity.WARNING,
+    summary=f"An HPA runs at {NEAR_MAX:.0%} or more of its maxReplicas (below the maximum).",
+    hint="watch the load; raise maxReplicas before it is reached",
+)
+def hpa_near_max(snap: Snapshot) -> Results:
+    for hpa in _hpas(snap):
+        current, _, maximum = _counts(hpa)
+        near = maximum > 0 and NEAR_MAX * maximum <= current < maximum
+        yield (
+            hpa,
+            (
+                f"HPA {qualified(hpa)} runs {current} of at most {maximum} replicas"
+                if near
+                else None
+            ),
+        )
+
+
+@check(
+    "LAB-803",
+    "hpa-scaling-inactive",
+    area="scaling",
+    severity=Severity.WARNING,
+    summary="An HPA has ScalingActive=False (usually no metrics: is metrics-server running?) or "
+    "AbleToScale=False.",
+    hint="kubectl describe hpa -n {namespace} {name}; "
+    "kubectl get apiservice v1beta1.metrics.k8s.io",
+)
+def hpa_scaling_inactive(snap: Snapshot) -> Results:
+    for hpa in _hpas(snap):
+        blocked = [
+            c
+            for c in (condition(hpa, "ScalingActive"), condition(hpa, "AbleToScale"))
+            if c is not None and c.get("status") == "False"
+        ]
+        if not blocked:
+            yield hpa, None
+            continue
+        first = blocked[0]
+        why = first.get("reason") or first.get("message") or ""
+        yield hpa, f"HPA {qualified(hpa)} has {first.get('type')}=False ({why})"
+
+
+@check(
+    "LAB-804",
+    "hpa-not-converged",
+    area="scaling",
+    severity=Severity.WARNING,
+    summary="An HPA's desired replicas differ from its current replicas.",
+    hint="kubectl describe hpa -n {namespace} {name}; check the target's rollout and pod findings",
+)
+def hpa_not_converged(snap: Snapshot) -> Results:
+    for hpa in _hpas(snap):
+        current, desired, _ = _counts(hpa)
+        differs = desired > 0 and desired != current
+        yield (
+            hpa,
+            (
+                f"HPA {qualified(hpa)} wants {desired} replicas but has {current}"
+                if differs
+                else None
+            ),
+        )
+
+
+def _pdbs(snap: Snapshot) -> list[Obj]:
+    return snap.require("poddisruptionbudgets.policy")
+
+
+@check(
+    "LAB-805",
+    "pdb-blocks-drain",
+    area="scaling",
+    severity=Severity.WARNING,
+    summary="A PodDisruptionBudget allows 0 disruptions: draining a node with its pods blocks "
+    "forever (e.g. minAvailable: 1 on one replica).",
+    hint="run 2+ replicas or use maxUnavailable: 1; labctl drain plans around it",
+)
+def pdb_blocks_drain(snap: Snapshot) -> Results:
+    for pdb in _pdbs(snap):
+        st = status(pdb)
+        if int(st.get("disruptionsAllowed", 0)) > 0 or int(st.get("expectedPods", 1)) == 0:
+            yield pdb, None
+            continue
+        budget = {k: v for k, v in spec(pdb).items() if k in ("minAvailable", "maxUnavailable")}
+        rule = ", ".join(f"{k} {v}" for k, v in budget.items())
+        yield (
+            pdb,
+            (
+                f"PDB {qualified(pdb)} allows 0 disruptions ({rule}; "
+                f"{st.get('currentHealthy', 0)} of {st.get('expectedPods', '?')} pods healthy): "
+                "a drain of their node would block"
+            ),
+        )
+
+
+@check(
+    "LAB-806",
+    "pdb-selects-nothing",
+    area="scaling",
+    severity=Severity.WARNING,
+    summary="A PodDisruptionBudget's selector matches no pod: it protects nothing.",
+    hint="fix spec.selector of PDB {namespace}/{name} to match the workload's pod labels",
+)
+def pdb_selects_nothing(snap: Snapshot) -> Results:
+    pods = by_namespace(snap.items("pods") or [])
+    have_pods = snap.items("pods") is not None
+    for pdb in _pdbs(snap):
+        selector = spec(pdb).get("selector")
+        if have_pods:
+            ns = (pdb.get("metadata") or {}).get("namespace", "")
+            empty = not any(selector_matches(selector, labels(p)) for p in pods.get(ns, []))
+        else:
+            empty = int(status(pdb).get("expectedPods", 1)) == 0
+        yield pdb, f"PDB {qualified(pdb)} selects no pods" if empty else None

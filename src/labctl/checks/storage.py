@@ -1,0 +1,111 @@
+"""Storage: PersistentVolumeClaims not bound, and PVC usage from kubelet stats."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from labctl.checks._objects import qualified, status
+from labctl.checks.model import Severity, Subject, Unknown, Verdict, check
+from labctl.cluster.snapshot import NotCollected, Obj, Snapshot, iter_pvc_volumes
+
+Results = Iterator[tuple[Subject, Verdict]]
+
+USAGE_WARNING = 0.75  # the seed's PVCNearCapacity alert threshold
+USAGE_CRITICAL = 0.90
+
+
+def _pvcs(snap: Snapshot) -> list[Obj]:
+    return snap.require("persistentvolumeclaims")
+
+
+@check(
+    "LAB-701",
+    "pvc-pending",
+    area="storage",
+    severity=Severity.WARNING,
+    summary="A PersistentVolumeClaim is Pending (no volume provisioned or bound).",
+    hint="kubectl describe pvc -n {namespace} {name}: check the StorageClass and provisioner",
+)
+def pvc_pending(snap: Snapshot) -> Results:
+    for pvc in _pvcs(snap):
+        pending = status(pvc).get("phase") == "Pending"
+        yield pvc, f"PVC {qualified(pvc)} is Pending" if pending else None
+
+
+@check(
+    "LAB-702",
+    "pvc-lost",
+    area="storage",
+    severity=Severity.CRITICAL,
+    summary="A PersistentVolumeClaim is Lost: its PersistentVolume is gone.",
+    hint="restore the data from a backup (labctl restore) into a new PVC",
+)
+def pvc_lost(snap: Snapshot) -> Results:
+    for pvc in _pvcs(snap):
+        lost = status(pvc).get("phase") == "Lost"
+        yield pvc, f"PVC {qualified(pvc)} is Lost (its volume is gone)" if lost else None
+
+
+def _usage(snap: Snapshot) -> dict[tuple[str, str], float]:
+    """Used fraction per (namespace, pvc) from every node's kubelet stats/summary."""
+    paths = [p for p in snap.extra_paths("kubelet/") if p.endswith("/stats-summary.json")]
+    if not paths:
+        raise NotCollected("kubelet", snap.why_missing("kubelet"))
+    usage: dict[tuple[str, str], float] = {}
+    for path in paths:
+        summary = snap.read_extra(path)
+        for volume in iter_pvc_volumes(summary or {}):
+            used, capacity = volume.get("usedBytes"), volume.get("capacityBytes")
+            if used is None or not capacity:
+                continue
+            ref = volume["pvcRef"]
+            usage[(ref.get("namespace", ""), ref.get("name", ""))] = used / capacity
+    return usage
+
+
+def _unread_nodes(snap: Snapshot) -> list[str]:
+    return [
+        p.split("/")[1]
+        for p in snap.extra_paths("kubelet/")
+        if p.endswith("/stats-summary.json") and snap.read_extra(p) is None
+    ]
+
+
+def _usage_results(snap: Snapshot, low: float, high: float | None) -> Results:
+    usage = _usage(snap)
+    unread = _unread_nodes(snap)
+    for pvc in _pvcs(snap):
+        meta = pvc.get("metadata") or {}
+        used = usage.get((meta.get("namespace", ""), meta.get("name", "")))
+        if used is None:
+            bound = status(pvc).get("phase") == "Bound"
+            missing = bound and unread
+            yield pvc, Unknown(f"no kubelet stats from {', '.join(unread)}") if missing else None
+        elif used >= low and (high is None or used < high):
+            yield pvc, f"PVC {qualified(pvc)} is {used:.0%} full"
+        else:
+            yield pvc, None
+
+
+@check(
+    "LAB-703",
+    "pvc-usage-high",
+    area="storage",
+    severity=Severity.WARNING,
+    summary=f"A PVC is {USAGE_WARNING:.0%} to {USAGE_CRITICAL:.0%} full (kubelet stats/summary).",
+    hint="expand the PVC (kubectl patch pvc -n {namespace} {name}) or clean up data",
+)
+def pvc_usage_high(snap: Snapshot) -> Results:
+    yield from _usage_results(snap, USAGE_WARNING, USAGE_CRITICAL)
+
+
+@check(
+    "LAB-704",
+    "pvc-usage-critical",
+    area="storage",
+    severity=Severity.CRITICAL,
+    summary=f"A PVC is {USAGE_CRITICAL:.0%} full or more: writes will soon fail.",
+    hint="expand the PVC now (kubectl patch pvc -n {namespace} {name}) or clean up data",
+)
+def pvc_usage_critical(snap: Snapshot) -> Results:
+    yield from _usage_results(snap, USAGE_CRITICAL, None)

@@ -1,0 +1,81 @@
+"""`labctl health` and `labctl checks`: the runbook's daily checks, live or from a snapshot.
+
+Exit codes of `labctl health`:
+  0  healthy: no findings
+  1  warnings only
+  2  at least one critical finding (critical wins over unknown)
+  3  some areas could not be checked (data missing, API errors), no critical finding
+Usage errors (unknown option, area or check id) also exit 2, with the message on stderr.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+Output = Annotated[str, typer.Option("--output", "-o", help="table, json, junit or prometheus.")]
+Kubeconfig = Annotated[Path | None, typer.Option(help="Path to the kubeconfig.")]
+Context = Annotated[str | None, typer.Option(help="The kubeconfig context.")]
+Timeout = Annotated[float, typer.Option(help="Seconds per API request.")]
+VaultNamespace = Annotated[str, typer.Option(help="Namespace of the Vault pods.")]
+VaultSelector = Annotated[str, typer.Option(help="Label selector of the Vault server pods.")]
+Alertmanager = Annotated[str, typer.Option(help="Alertmanager service as NAMESPACE/SERVICE:PORT.")]
+KubeletStats = Annotated[
+    bool, typer.Option(help="Read PVC usage from kubelet stats (needs get nodes/proxy).")
+]
+
+
+def health(
+    snapshot: Annotated[
+        Path | None, typer.Option(help="Check a saved snapshot folder instead of the cluster.")
+    ] = None,
+    only: Annotated[
+        list[str] | None, typer.Option("--only", help="Check only this area (repeatable).")
+    ] = None,
+    ignore: Annotated[
+        list[str] | None,
+        typer.Option("--ignore", help="Skip this check id or name (repeatable)."),
+    ] = None,
+    output: Output = "table",
+    write: Annotated[
+        Path | None,
+        typer.Option(help="Write the output to this file atomically (textfile collector)."),
+    ] = None,
+    exit_zero: Annotated[
+        bool, typer.Option(help="Exit 0 whatever the result (for CronJobs).")
+    ] = False,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    timeout: Timeout = 10.0,
+    vault_namespace: VaultNamespace = "vault",
+    vault_selector: VaultSelector = "app.kubernetes.io/name=vault,component=server",
+    alertmanager: Alertmanager = "monitoring/alertmanager-operated:9093",
+    kubelet_stats: KubeletStats = True,
+) -> None:
+    """Check nodes, workloads, Vault, Argo CD, backups, certificates, storage, scaling, alerts.
+
+    Exit codes: 0 healthy, 1 warnings, 2 critical, 3 some areas could not be checked.
+    """
+    from labctl.cli._health_run import run_health, settings
+
+    code = run_health(
+        snapshot=snapshot,
+        areas=only or None,
+        ignore=ignore or [],
+        output=output,
+        write=write,
+        kubeconfig=kubeconfig,
+        context=context,
+        timeout=timeout,
+        settings=settings(vault_namespace, vault_selector, alertmanager, kubelet_stats),
+    )
+    raise typer.Exit(0 if exit_zero else code)
+
+
+def list_checks(output: Output = "table") -> None:
+    """List every health check with its id, severity and what it looks for."""
+    from labctl.cli._health_run import print_checks
+
+    print_checks(output)

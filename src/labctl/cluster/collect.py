@@ -1,0 +1,260 @@
+"""Live collection: read everything the health checks need in one parallel pass.
+
+One paginated LIST per kind (`SNAPSHOT_KINDS`), Vault's `sys/health` and `sys/seal-status` per
+Vault pod through the pod proxy, Alertmanager's `/api/v2/alerts` through the service proxy and
+each node's kubelet `stats/summary` through the node proxy, all on the lightkube client's own
+authenticated connection (`labctl.cluster.client`). Bodies are kept as the API server sent them
+(no model round trip), so the snapshot files equal `kubectl get <resource> -A -o json`.
+
+Every failure (403, 500, timeout, a proxy error) is recorded in `Snapshot.gaps` with its reason
+and the rest carries on; the checks report what is missing as unknown.
+
+Where to look (namespaces, selectors, services, ports) is `CollectSettings`, with the seed's
+defaults. `rbac_rules(settings)` is the exact set of API permissions this module uses: the
+in-cluster CronJob's roles are built from it, and a test holds it equal to the calls made.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from labctl.cluster.client import (
+    ClusterTarget,
+    connect,
+    node_proxy_path,
+    pod_proxy_path,
+    proxy_get,
+    service_proxy_path,
+)
+from labctl.cluster.kinds import SNAPSHOT_KINDS, SnapshotKind
+from labctl.cluster.snapshot import Obj, Snapshot
+
+if TYPE_CHECKING:
+    from lightkube import Client
+
+
+class VaultLocation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    namespace: str = "vault"
+    selector: str = "app.kubernetes.io/name=vault,component=server"
+    port: int = 8200
+    scheme: str = Field(default="", pattern="^(|http|https)$")  # the chart's default: no TLS
+
+
+class AlertmanagerLocation(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    namespace: str = "monitoring"
+    service: str = "alertmanager-operated"
+    port: int = 9093
+    scheme: str = Field(default="", pattern="^(|http|https)$")
+
+
+class CollectSettings(BaseModel):
+    """Where the collector looks. Defaults follow the seed cluster (runbook.md)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    vault: VaultLocation = VaultLocation()
+    alertmanager: AlertmanagerLocation = AlertmanagerLocation()
+    kubelet_stats: bool = True  # PVC usage; needs `get nodes/proxy`, a powerful permission
+    page_size: int = Field(default=500, ge=1)
+    workers: int = Field(default=8, ge=1, le=64)
+
+
+@dataclass(frozen=True)
+class Rule:
+    """One RBAC permission the collector uses; `namespace` None means cluster-wide."""
+
+    api_group: str
+    resource: str
+    verbs: tuple[str, ...]
+    namespace: str | None = None
+
+
+def rbac_rules(settings: CollectSettings | None = None) -> list[Rule]:
+    settings = settings or CollectSettings()
+    rules = [Rule(k.group, k.plural, ("list",)) for k in SNAPSHOT_KINDS]
+    rules.append(Rule("", "pods/proxy", ("get",), settings.vault.namespace))
+    rules.append(Rule("", "services/proxy", ("get",), settings.alertmanager.namespace))
+    if settings.kubelet_stats:
+        rules.append(Rule("", "nodes/proxy", ("get",)))
+    return rules
+
+
+class _ReadError(Exception):
+    """A read failed; the message is the reason recorded in the snapshot."""
+
+
+def _reason(status: int, body: bytes) -> str:
+    try:
+        message = json.loads(body).get("message", "")
+    except (ValueError, AttributeError):
+        message = body[:200].decode(errors="replace")
+    phrase = {401: "Unauthorized", 403: "Forbidden", 404: "NotFound", 429: "TooManyRequests"}
+    text = f"{status} {phrase.get(status, 'error' if status < 500 else 'server error')}"
+    return f"{text}: {message}" if message else text
+
+
+def _get(client: Client, path: str, timeout: float) -> tuple[int, bytes]:
+    import httpx2
+
+    try:
+        response = proxy_get(client, path)
+    except httpx2.TimeoutException as error:
+        raise _ReadError(f"timeout after {timeout:g}s") from error
+    except httpx2.HTTPError as error:
+        raise _ReadError(f"connection failed: {error}") from error
+    return response.status, response.body
+
+
+def list_all(client: Client, kind: SnapshotKind, page_size: int, timeout: float) -> list[Obj]:
+    """Every object of a kind in all namespaces, page by page (limit/continue)."""
+    items: list[Obj] = []
+    token = ""
+    while True:
+        query = {"limit": str(page_size), **({"continue": token} if token else {})}
+        status, body = _get(client, f"{kind.list_path()}?{urlencode(query)}", timeout)
+        if status != 200:
+            raise _ReadError(_reason(status, body))
+        page = json.loads(body)
+        for item in page.get("items") or []:
+            # kubectl fills these in for `get -o json`; the API server leaves them out of lists.
+            item.setdefault("apiVersion", kind.api_version)
+            item.setdefault("kind", kind.kind)
+            items.append(item)
+        token = (page.get("metadata") or {}).get("continue") or ""
+        if not token:
+            return items
+
+
+def _proxy_json(client: Client, path: str, timeout: float, ok: Callable[[int, Any], bool]) -> Any:
+    status, body = _get(client, path, timeout)
+    return _proxy_json_body(status, body, ok)
+
+
+def _vault_health_ok(status: int, body: Any) -> bool:
+    # sys/health answers 429/472/473/501/503 by design; a Vault body has `initialized`.
+    return isinstance(body, dict) and "initialized" in body
+
+
+class _Collector:
+    def __init__(self, client: Client, settings: CollectSettings, timeout: float) -> None:
+        self.client, self.settings, self.timeout = client, settings, timeout
+        self.snapshot = Snapshot(context=_context_name(client))
+
+    def run(self) -> Snapshot:
+        with ThreadPoolExecutor(self.settings.workers) as pool:
+            lists = {k.resource: pool.submit(self._list, k) for k in SNAPSHOT_KINDS}
+            version = pool.submit(self._version)
+            alerts = pool.submit(self._alerts)
+            vault_pods = pool.submit(self._vault_pods)
+            followups: list[Future[None]] = []
+            for pod in self._settle(vault_pods, "vault") or []:
+                followups += [pool.submit(self._vault, pod, e) for e in ("health", "seal-status")]
+            if self.settings.kubelet_stats:
+                nodes = self._settle(lists["nodes"], "nodes")
+                for node in nodes or []:
+                    followups.append(pool.submit(self._kubelet, node["metadata"]["name"]))
+                if nodes is None:
+                    self.snapshot.gaps["kubelet"] = "nodes could not be listed"
+            for resource, future in lists.items():
+                found = self._settle(future, resource)
+                if found is not None:
+                    self.snapshot.resources[resource] = found
+            self._settle(alerts, "extras/alertmanager/api-v2-alerts.json")
+            self.snapshot.server_version = self._settle(version, "version")
+            for followup in followups:
+                followup.result()
+        return self.snapshot
+
+    def _settle(self, future: Future[Any], source: str) -> Any:
+        """The future's result, or None with the reason recorded as a gap."""
+        try:
+            return future.result()
+        except _ReadError as error:
+            self.snapshot.gaps[source] = str(error)
+            return None
+
+    def _list(self, kind: SnapshotKind) -> list[Obj]:
+        return list_all(self.client, kind, self.settings.page_size, self.timeout)
+
+    def _version(self) -> str | None:
+        status, body = _get(self.client, "/version", self.timeout)
+        return json.loads(body).get("gitVersion") if status == 200 else None
+
+    def _alerts(self) -> None:
+        where = self.settings.alertmanager
+        path = service_proxy_path(
+            where.namespace, where.service, where.port, "api/v2/alerts", where.scheme
+        )
+        body = _proxy_json(self.client, path, self.timeout, lambda s, b: s == 200)
+        self.snapshot.extras["alertmanager/api-v2-alerts.json"] = body
+
+    def _vault_pods(self) -> list[str]:
+        where = self.settings.vault
+        query = urlencode({"labelSelector": where.selector})
+        path = f"/api/v1/namespaces/{quote(where.namespace)}/pods?{query}"
+        status, body = _get(self.client, path, self.timeout)
+        if status != 200:
+            raise _ReadError(_reason(status, body))
+        pods = [p["metadata"]["name"] for p in json.loads(body).get("items") or []]
+        if not pods:
+            raise _ReadError(f"no pod matches {where.selector} in namespace {where.namespace}")
+        return pods
+
+    def _vault(self, pod: str, endpoint: str) -> None:
+        where = self.settings.vault
+        extra = f"vault/{pod}/sys-{endpoint}.json"
+        path = pod_proxy_path(where.namespace, pod, where.port, f"v1/sys/{endpoint}", where.scheme)
+        ok = _vault_health_ok if endpoint == "health" else (lambda s, b: s == 200)
+        try:
+            status, body = _get(self.client, path, self.timeout)
+            parsed = _proxy_json_body(status, body, ok)
+        except _ReadError as error:
+            self.snapshot.gaps[f"extras/{extra}"] = str(error)
+            return
+        self.snapshot.extras[extra] = parsed
+        self.snapshot.extra_statuses[extra] = status
+
+    def _kubelet(self, node: str) -> None:
+        extra = f"kubelet/{node}/stats-summary.json"
+        path = node_proxy_path(node, "stats/summary")
+        try:
+            body = _proxy_json(self.client, path, self.timeout, lambda s, b: s == 200)
+        except _ReadError as error:
+            self.snapshot.gaps[f"extras/{extra}"] = str(error)
+            return
+        self.snapshot.extras[extra] = body
+
+
+def _proxy_json_body(status: int, body: bytes, ok: Callable[[int, Any], bool]) -> Any:
+    try:
+        parsed = json.loads(body)
+    except ValueError:
+        raise _ReadError(_reason(status, body)) from None
+    if (isinstance(parsed, dict) and parsed.get("kind") == "Status") or not ok(status, parsed):
+        raise _ReadError(_reason(status, body))
+    return parsed
+
+
+def _context_name(client: Client) -> str | None:
+    config = getattr(getattr(client, "_client", None), "config", None)
+    return getattr(config, "context_name", None)
+
+
+def collect(
+    target: ClusterTarget | None = None, settings: CollectSettings | None = None
+) -> Snapshot:
+    """Read a live cluster into a Snapshot. Raises `ClusterError` only if no client can be made."""
+    target = target or ClusterTarget()
+    client = connect(target)
+    return _Collector(client, settings or CollectSettings(), target.timeout).run()

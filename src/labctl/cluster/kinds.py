@@ -1,0 +1,47 @@
+"""The Kubernetes kinds a health snapshot holds, named as kubectl names their files."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class SnapshotKind:
+    group: str
+    version: str
+    kind: str
+    plural: str
+    namespaced: bool = True
+
+    @property
+    def resource(self) -> str:
+        """kubectl's full resource name, the snapshot file's stem: `deployments.apps`."""
+        return f"{self.plural}.{self.group}" if self.group else self.plural
+
+    @property
+    def api_version(self) -> str:
+        return f"{self.group}/{self.version}" if self.group else self.version
+
+    def list_path(self) -> str:
+        """The all-namespaces LIST path."""
+        root = f"/apis/{self.group}/{self.version}" if self.group else "/api/v1"
+        return f"{root}/{self.plural}"
+
+
+SNAPSHOT_KINDS: tuple[SnapshotKind, ...] = (
+    SnapshotKind("", "v1", "Node", "nodes", namespaced=False),
+    SnapshotKind("", "v1", "Pod", "pods"),
+    SnapshotKind("", "v1", "PersistentVolumeClaim", "persistentvolumeclaims"),
+    SnapshotKind("apps", "v1", "Deployment", "deployments"),
+    SnapshotKind("apps", "v1", "StatefulSet", "statefulsets"),
+    SnapshotKind("apps", "v1", "DaemonSet", "daemonsets"),
+    SnapshotKind("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
+    SnapshotKind("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets"),
+    SnapshotKind("argoproj.io", "v1alpha1", "Application", "applications"),
+    SnapshotKind("velero.io", "v1", "Backup", "backups"),
+    SnapshotKind("velero.io", "v1", "Schedule", "schedules"),
+    SnapshotKind("velero.io", "v1", "BackupStorageLocation", "backupstoragelocations"),
+    SnapshotKind("cert-manager.io", "v1", "Certificate", "certificates"),
+)
+BY_KIND = {k.kind: k for k in SNAPSHOT_KINDS}
+BY_RESOURCE = {k.resource: k for k in SNAPSHOT_KINDS}

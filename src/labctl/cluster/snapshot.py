@@ -1,0 +1,192 @@
+"""The Snapshot: everything the health checks read, gathered once (DESIGN.md, principle 1).
+
+A snapshot folder holds, per kind, the unchanged output of `kubectl get <resource> -A -o json`
+named by kubectl's full resource name (`pods.json`, `deployments.apps.json`,
+`backups.velero.io.json`), an `extras/` tree of raw HTTP bodies that are not Kubernetes objects
+(`extras/vault/<pod>/sys-health.json`, `extras/alertmanager/api-v2-alerts.json`,
+`extras/kubelet/<node>/stats-summary.json`), and `snapshot.json`: when, from which context, and
+what could not be read and why.
+
+A missing file means *not collected*: `items()` and `extra()` answer None, and the checks that
+need it report unknown. A folder made by hand with kubectl is a valid snapshot without
+`snapshot.json`; its time is then the newest file's modification time.
+
+Files are read lazily and once, so `labctl health --only vault` never parses `pods.json`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+Obj = dict[str, Any]
+
+SNAPSHOT_FILE = "snapshot.json"
+FORMAT_VERSION = 1
+
+
+class NotCollected(Exception):
+    """Raised by `Snapshot.require()`: the data a check needs is not in the snapshot."""
+
+    def __init__(self, source: str, reason: str) -> None:
+        super().__init__(f"{source}: {reason}")
+        self.source = source
+        self.reason = reason
+
+
+@dataclass
+class Snapshot:
+    """Kubernetes objects by full resource name, extras by relative path, and what is missing.
+
+    Build one from memory (tests, the live collector) or with `Snapshot.load(folder)`.
+    `gaps` maps a source (`pods`, `extras/vault/vault-1/sys-health.json`, `vault`) to why it
+    could not be read (`403 Forbidden`, `timeout after 10s`).
+    """
+
+    resources: dict[str, list[Obj]] = field(default_factory=dict)
+    extras: dict[str, Any] = field(default_factory=dict)
+    extra_statuses: dict[str, int] = field(default_factory=dict)
+    gaps: dict[str, str] = field(default_factory=dict)
+    taken_at: datetime = field(default_factory=lambda: datetime.now(UTC))
+    context: str | None = None
+    server_version: str | None = None
+    folder: Path | None = None
+    _extra_paths: frozenset[str] | None = None
+
+    # -- reading
+
+    def items(self, resource: str) -> list[Obj] | None:
+        """The objects of one kind (`pods`, `deployments.apps`), or None if not collected."""
+        if resource not in self.resources and self.folder is not None:
+            self._read_resource(resource)
+        return self.resources.get(resource)
+
+    def require(self, resource: str) -> list[Obj]:
+        """Like `items()`, but raises `NotCollected` with the recorded reason."""
+        found = self.items(resource)
+        if found is None:
+            raise NotCollected(resource, self.why_missing(resource))
+        return found
+
+    def read_extra(self, path: str) -> Any | None:
+        """A parsed extras body (`vault/vault-0/sys-health.json`), or None if not collected."""
+        if path not in self.extras and self.folder is not None:
+            file = self.folder / "extras" / path
+            if file.is_file():
+                self.extras[path] = _read_json(file)
+        return self.extras.get(path)
+
+    def extra_status(self, path: str) -> int | None:
+        """The HTTP status an extras body came with (sys/health answers 429, 503...), if known."""
+        return self.extra_statuses.get(path)
+
+    def extra_paths(self, prefix: str) -> list[str]:
+        """Relative paths of the extras under `prefix` (`vault/`), collected or recorded missing."""
+        paths = set(self.extras)
+        if self.folder is not None:
+            if self._extra_paths is None:
+                root = self.folder / "extras"
+                found = (p.relative_to(root).as_posix() for p in root.rglob("*.json"))
+                self._extra_paths = frozenset(found) if root.is_dir() else frozenset()
+            paths |= self._extra_paths
+        paths |= {g.removeprefix("extras/") for g in self.gaps if g.startswith("extras/")}
+        return sorted(p for p in paths if p.startswith(prefix))
+
+    def why_missing(self, source: str) -> str:
+        """The recorded reason a source is missing, or 'not collected'."""
+        return self.gaps.get(source) or self.gaps.get(f"extras/{source}") or "not collected"
+
+    # -- files
+
+    @classmethod
+    def load(cls, folder: Path) -> Snapshot:
+        """Open a snapshot folder made by labctl or by `kubectl get <resource> -A -o json`."""
+        if not folder.is_dir():
+            raise FileNotFoundError(f"snapshot folder {folder} does not exist")
+        snapshot = cls(folder=folder)
+        meta_file = folder / SNAPSHOT_FILE
+        if meta_file.is_file():
+            meta = _read_json(meta_file)
+            snapshot.taken_at = _parse_time(meta.get("takenAt")) or snapshot.taken_at
+            snapshot.context = meta.get("context")
+            snapshot.server_version = meta.get("serverVersion")
+            snapshot.gaps = {g["source"]: g["reason"] for g in meta.get("notCollected", [])}
+            snapshot.extra_statuses = dict(meta.get("extraStatus") or {})
+        else:
+            newest = max((p.stat().st_mtime for p in folder.glob("*.json")), default=None)
+            if newest is not None:
+                snapshot.taken_at = datetime.fromtimestamp(newest, UTC)
+        return snapshot
+
+    def save(self, folder: Path) -> None:
+        """Write the snapshot in the folder format (one kubectl-shaped list per kind)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        for resource, objects in sorted(self.resources.items()):
+            body = {"apiVersion": "v1", "items": objects, "kind": "List", "metadata": {}}
+            _write_json(folder / f"{resource}.json", body)
+        for path, body in sorted(self.extras.items()):
+            _write_json(folder / "extras" / path, body)
+        _write_json(folder / SNAPSHOT_FILE, self.metadata())
+
+    def metadata(self) -> Obj:
+        return {
+            "formatVersion": FORMAT_VERSION,
+            "takenAt": self.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "context": self.context,
+            "serverVersion": self.server_version,
+            "collected": sorted(self.resources),
+            "extraStatus": dict(sorted(self.extra_statuses.items())),
+            "notCollected": [{"source": s, "reason": r} for s, r in sorted(self.gaps.items())],
+        }
+
+    def _read_resource(self, resource: str) -> None:
+        assert self.folder is not None
+        file = self.folder / f"{resource}.json"
+        if not file.is_file():
+            return
+        body = _read_json(file)
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(items, list):
+            self.gaps[resource] = f"{file.name} is not a Kubernetes list"
+            return
+        self.resources[resource] = items
+
+
+def _read_json(file: Path) -> Any:
+    with file.open("rb") as handle:
+        return json.load(handle)
+
+
+def _write_json(file: Path, body: Any) -> None:
+    file.parent.mkdir(parents=True, exist_ok=True)
+    tmp = file.with_suffix(file.suffix + ".tmp")
+    tmp.write_text(json.dumps(body, indent=2, sort_keys=False) + "\n")
+    os.replace(tmp, file)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    return parse_time(value) if isinstance(value, str) else None
+
+
+def parse_time(value: str | None) -> datetime | None:
+    """An RFC 3339 timestamp as Kubernetes writes it, or None if absent or unreadable."""
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def iter_pvc_volumes(summary: Obj) -> Iterator[Obj]:
+    """The volume entries of a kubelet stats/summary body that belong to a PVC."""
+    for pod in summary.get("pods") or []:
+        for volume in pod.get("volume") or []:
+            if volume.get("pvcRef"):
+                yield volume

@@ -1,0 +1,34 @@
+"""Fixture snapshots for check tests: one YAML file, several documents.
+
+Each document is a Kubernetes object (filed under its kind's resource), an
+`{kind: Extra, path, body}` extras body, or `{kind: SnapshotMeta, takenAt, serverVersion}`.
+Every kind labctl collects counts as collected (empty unless objects are given); extras
+count only when present, as in a live snapshot.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from labctl.cluster.kinds import BY_KIND, SNAPSHOT_KINDS
+from labctl.cluster.snapshot import Snapshot, parse_time
+
+
+def snapshot_of(docs: list[dict[str, Any]]) -> Snapshot:
+    snap = Snapshot(resources={k.resource: [] for k in SNAPSHOT_KINDS})
+    for doc in docs:
+        if doc["kind"] == "SnapshotMeta":
+            snap.taken_at = parse_time(doc["takenAt"]) or snap.taken_at
+            snap.server_version = doc.get("serverVersion")
+        elif doc["kind"] == "Extra":
+            snap.extras[doc["path"]] = doc["body"]
+        else:
+            snap.resources[BY_KIND[doc["kind"]].resource].append(doc)
+    return snap
+
+
+def load_fixture(path: Path) -> Snapshot:
+    return snapshot_of([d for d in yaml.safe_load_all(path.read_text()) if d])

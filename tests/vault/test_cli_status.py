@@ -1,0 +1,64 @@
+"""`labctl vault status`: replicas, Raft peers and failure tolerance, through the pod proxy."""
+
+from __future__ import annotations
+
+import json
+
+from tests.support.fake_vault import FakeVault
+from tests.vault.cli import run
+from tests.vault.conftest import VaultCluster
+
+
+def test_status_shows_active_standby_and_peers(cluster: VaultCluster) -> None:
+    active, _, _ = cluster.deploy(FakeVault(), FakeVault(standby=True), FakeVault(standby=True))
+    result = run(cluster, "status", token=active.root_token)
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert lines[1].split()[:3] == ["vault-0", "active", "False"]
+    assert lines[2].split()[:2] == ["vault-1", "standby"]
+    assert "vault-0.vault-internal:8201" in result.output
+    assert "voters 3, quorum 2, failure tolerance 1" in result.output
+
+
+def test_status_flags_sealed_and_uninitialized_replicas(cluster: VaultCluster) -> None:
+    cluster.deploy(FakeVault(), FakeVault(sealed=True), FakeVault(initialized=False))
+    result = run(cluster, "status", "-o", "json")
+    assert result.exit_code == 1  # not every replica serves
+    report = json.loads(result.output)[0]
+    states = [r["status"]["state"] for r in report["replicas"]]
+    assert states == ["active", "sealed", "uninitialized"]
+    assert report["peers"] is None and report["quorum_from_peers"] is False
+    assert any("vault-1 is sealed: run `labctl vault unseal vault-1`" in w
+               for w in report["warnings"])  # fmt: skip
+
+
+def test_two_voters_have_zero_failure_tolerance(cluster: VaultCluster) -> None:
+    active, _ = cluster.deploy(FakeVault(), FakeVault(standby=True))
+    result = run(cluster, "status", token=active.root_token)
+    assert result.exit_code == 0
+    assert "voters 2, quorum 2, failure tolerance 0" in result.output
+    assert "2 voter(s) tolerate no failure" in result.output
+
+
+def test_sealed_auto_unseal_replica_points_at_kms(cluster: VaultCluster) -> None:
+    cluster.deploy(FakeVault(seal_type="awskms", sealed=True, kms_reachable=False))
+    result = run(cluster, "status")
+    assert result.exit_code == 1
+    assert "awskms" in result.output and "recovery keys cannot unseal it" in result.output
+
+
+def test_unreachable_pod_is_unknown_not_healthy(cluster: VaultCluster) -> None:
+    cluster.deploy(FakeVault(), FakeVault(standby=True))
+    cluster.kube.fail(r"/api/v1/namespaces/vault/pods/vault-1:8200/proxy/.*", 503, method="*")
+    result = run(cluster, "status", "-o", "json")
+    assert result.exit_code == 1
+    replica = json.loads(result.output)[0]["replicas"][1]
+    assert replica["status"]["state"] == "unknown"
+    assert "API server could not reach Vault" in replica["error"]
+
+
+def test_permission_denied_on_peers_is_a_warning(cluster: VaultCluster) -> None:
+    active, _, _ = cluster.deploy(FakeVault(), FakeVault(standby=True), FakeVault(standby=True))
+    result = run(cluster, "status", token=active.token_for("secret/"))
+    assert result.exit_code == 0
+    assert "Raft peers unknown" in result.output and "permission denied" in result.output
