@@ -9,7 +9,7 @@ from __future__ import annotations
 import typer
 
 from labctl import __version__
-from labctl.cli import argocd, health, node, snapshot, workloads
+from labctl.cli import argocd, health, node, snapshot, vault, workloads
 
 app = typer.Typer(
     name="labctl",
@@ -37,6 +37,7 @@ def main(
 
 app.add_typer(node.app, name="node")
 app.add_typer(argocd.app, name="argocd")
+app.add_typer(vault.app, name="vault")
 app.command("health")(health.health)
 app.command("checks")(health.list_checks)
 app.add_typer(snapshot.app, name="snapshot")
