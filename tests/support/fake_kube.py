@@ -104,6 +104,7 @@ KINDS: tuple[Kind, ...] = (
     _k("cert-manager.io/v1", "Certificate", "certificates", True, "cert", "certs"),
     _k("cert-manager.io/v1", "ClusterIssuer", "clusterissuers", False),
     _k("cert-manager.io/v1", "Issuer", "issuers", True),
+    _k("cert-manager.io/v1", "CertificateRequest", "certificaterequests", True, "cr"),
     _k("monitoring.coreos.com/v1", "PrometheusRule", "prometheusrules", True, "promrule"),
     _k("longhorn.io/v1beta2", "Volume", "volumes", True, "lhv"),
 )

@@ -19,6 +19,10 @@ BackupStorageLocation = create_namespaced_resource(
 
 Certificate = create_namespaced_resource("cert-manager.io", "v1", "Certificate", "certificates")
 ClusterIssuer = create_global_resource("cert-manager.io", "v1", "ClusterIssuer", "clusterissuers")
+Issuer = create_namespaced_resource("cert-manager.io", "v1", "Issuer", "issuers")
+CertificateRequest = create_namespaced_resource(
+    "cert-manager.io", "v1", "CertificateRequest", "certificaterequests"
+)
 
 PrometheusRule = create_namespaced_resource(
     "monitoring.coreos.com", "v1", "PrometheusRule", "prometheusrules"
