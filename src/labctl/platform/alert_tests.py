@@ -343,23 +343,31 @@ def _backups(x: _Expect, params: AlertParams) -> list[dict[str, Any]]:
     velero = {"job": "velero", "namespace": "velero"}
     local = {**velero, "schedule": "daily-local"}
     offsite = {**velero, "schedule": "daily-offsite"}
+    weekly = {**velero, "schedule": "weekly-archive"}
     hours = params.backup_max_age_hours
-    # The local schedule last succeeded at t=1h; the off-site one succeeds every minute.
-    stamps = [
-        _series("velero_backup_last_successful_timestamp", local, f"3600x{(2 * hours + 6) * 60}"),
-        _series("velero_backup_last_successful_timestamp", offsite, f"0+60x{(2 * hours + 6) * 60}"),
+    # Timestamps before the test's t=0 stand for old backups, so the test need not run for days:
+    # at t=20m the local schedule's last success is hours+1h20m old, the weekly one's
+    # 2*hours+1h20m; the off-site one succeeds every minute.
+    stamp = "velero_backup_last_successful_timestamp"
+    series = [
+        _series(stamp, local, f"{-(hours + 1) * 3600}x30"),
+        _series(stamp, weekly, f"{-(2 * hours + 1) * 3600}x30"),
+        _series(stamp, offsite, "0+60x30"),
     ]
 
-    def too_old(severity: str, limit: int, age: str) -> dict[str, Any]:
+    def too_old(labels: Labels, severity: str, limit: int, age_seconds: int) -> dict[str, Any]:
+        schedule = labels["schedule"]
         return x.alert(
             "VeleroBackupTooOld",
             severity,
-            local,
-            f"Schedule daily-local has no successful backup in {limit} hours.",
-            f"The last successful backup of schedule daily-local finished {age} ago.",
+            labels,
+            f"Schedule {schedule} has no successful backup in {limit} hours.",
+            f"The last successful backup of schedule {schedule} finished "
+            f"{_duration(age_seconds)} ago.",
         )
 
-    warn_at, crit_at = hours + 2, 2 * hours + 2
+    at = 20 * 60
+    local_age, weekly_age = (hours + 1) * 3600 + at, (2 * hours + 1) * 3600 + at
     return [
         _case(
             "VeleroBackupFailed: last status 0 for 15m fires; 1 stays quiet",
@@ -385,29 +393,28 @@ def _backups(x: _Expect, params: AlertParams) -> list[dict[str, Any]]:
         ),
         _case(
             "VeleroBackupTooOld: warning after the limit, critical after twice the limit",
-            stamps,
+            series,
             [
-                _check(f"{hours}h", "VeleroBackupTooOld"),  # 25h old: within the limit
+                _check("5m", "VeleroBackupTooOld"),  # shorter than `for`
                 _check(
-                    f"{warn_at}h",
+                    "20m",
                     "VeleroBackupTooOld",
-                    too_old("warning", hours, _duration(warn_at - 1)),
-                ),
-                _check(
-                    f"{crit_at}h",
-                    "VeleroBackupTooOld",
-                    too_old("warning", hours, _duration(crit_at - 1)),
-                    too_old("critical", 2 * hours, _duration(crit_at - 1)),
+                    too_old(local, "warning", hours, local_age),
+                    too_old(weekly, "warning", hours, weekly_age),
+                    too_old(weekly, "critical", 2 * hours, weekly_age),
                 ),
             ],
         ),
     ]
 
 
-def _duration(hours: int) -> str:
-    """Prometheus's humanizeDuration for whole hours."""
-    days, rest = divmod(hours, 24)
-    return f"{days}d {rest}h 0m 0s" if days else f"{rest}h 0m 0s"
+def _duration(seconds: int) -> str:
+    """Prometheus's humanizeDuration for whole minutes of at least one hour."""
+    days, rest = divmod(seconds, 86400)
+    hours, rest = divmod(rest, 3600)
+    minutes = rest // 60
+    text = f"{hours}h {minutes}m 0s"
+    return f"{days}d {text}" if days else text
 
 
 def _vault(x: _Expect, params: AlertParams) -> list[dict[str, Any]]:
@@ -621,7 +628,7 @@ def promtool_tests(params: AlertParams, rule_files: list[str]) -> dict[str, Any]
     }
 
 
-def tested_alerts(tests: dict[str, Any]) -> set[str]:
+def firing_alerts(tests: dict[str, Any]) -> set[str]:
     """The alert names that have at least one case where they fire."""
     return {
         check["alertname"]

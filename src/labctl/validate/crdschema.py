@@ -1,0 +1,96 @@
+"""Structural checks of custom resources against their CRDs' openAPIV3Schema (crds/*.json).
+
+The API server prunes unknown fields of a custom resource silently, so a misspelt key would
+vanish without an error; here every object schema that does not preserve unknown fields gets
+`additionalProperties: false`, and a typo is a finding. OpenAPI's `nullable` becomes a JSON
+Schema null type. CEL rules (`x-kubernetes-validations`) are not evaluated.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from labctl.validate.model import Result, ToolMissing
+from labctl.validate.tree import Manifest, Tree
+
+NAME = "crd-schema"
+
+
+def _tighten(schema: Any) -> Any:
+    if isinstance(schema, list):
+        return [_tighten(item) for item in schema]
+    if not isinstance(schema, dict):
+        return schema
+    out: dict[str, Any] = {}
+    for key, value in schema.items():
+        if key in _SCHEMA_MAPS and isinstance(value, dict):
+            out[key] = {field: _tighten(sub) for field, sub in value.items()}
+        else:
+            out[key] = _tighten(value)
+    if "properties" in out:
+        preserves = out.get("x-kubernetes-preserve-unknown-fields") is True
+        if not preserves and "additionalProperties" not in out:
+            out["additionalProperties"] = False
+    if out.pop("nullable", False) is True and isinstance(out.get("type"), str):
+        out["type"] = [out["type"], "null"]
+    return out
+
+
+# Keywords whose value maps names to schemas (the map itself is not a schema).
+_SCHEMA_MAPS = ("properties", "patternProperties", "definitions")
+
+
+@cache
+def known() -> dict[tuple[str, str], dict[str, Any]]:
+    """(group, kind) -> {version: tightened schema}, for every CRD we carry."""
+    found: dict[tuple[str, str], dict[str, Any]] = {}
+    for entry in resources.files("labctl.validate").joinpath("crds").iterdir():
+        if not entry.name.endswith(".json"):
+            continue
+        crd = json.loads(entry.read_text())
+        versions = {name: _tighten(schema) for name, schema in crd["versions"].items()}
+        found[(crd["group"], crd["kind"])] = versions
+    return found
+
+
+@cache
+def _validator(group: str, kind: str, version: str) -> Any:
+    try:
+        import jsonschema  # type: ignore[import-untyped]
+    except ImportError as exc:  # pragma: no cover - installed with kubernetes-validate
+        raise ToolMissing("jsonschema", "jsonschema (Python)") from exc
+    schema = known()[(group, kind)][version]
+    return jsonschema.Draft7Validator(schema)
+
+
+def covers(manifest: Manifest) -> bool:
+    return (manifest.group, manifest.kind) in known()
+
+
+def validate(tree: Tree) -> Result:
+    result = Result(NAME)
+    for manifest in tree.manifests:
+        if not covers(manifest):
+            continue
+        result.checked += 1
+        version = manifest.api_version.rpartition("/")[2]
+        versions = known()[(manifest.group, manifest.kind)]
+        if version not in versions:
+            served = ", ".join(sorted(versions))
+            result.add(
+                f"{manifest.api_version} is not served by the pinned CRD (served: {served})",
+                manifest.ref,
+                "unknown-version",
+            )
+            continue
+        errors = sorted(
+            _validator(manifest.group, manifest.kind, version).iter_errors(manifest.obj),
+            key=lambda error: list(error.absolute_path),
+        )
+        for error in errors:
+            path = ".".join(str(part) for part in error.absolute_path) or "(root)"
+            result.add(f"{path}: {error.message}", manifest.ref, "schema")
+    return result

@@ -1,0 +1,75 @@
+"""A rendered tree: every object of every *.yaml/*.yml file below a folder, multi-document."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+Obj = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Manifest:
+    path: str  # relative to the tree's root
+    index: int  # document number within the file, from 0
+    obj: Obj
+
+    @property
+    def kind(self) -> str:
+        return str(self.obj.get("kind", ""))
+
+    @property
+    def api_version(self) -> str:
+        return str(self.obj.get("apiVersion", ""))
+
+    @property
+    def group(self) -> str:
+        return self.api_version.rpartition("/")[0]
+
+    @property
+    def name(self) -> str:
+        return str(self.obj.get("metadata", {}).get("name", ""))
+
+    @property
+    def namespace(self) -> str:
+        return str(self.obj.get("metadata", {}).get("namespace") or "")
+
+    @property
+    def ref(self) -> str:
+        target = f"{self.namespace}/{self.name}" if self.namespace else self.name
+        return f"{self.path}#{self.index} {self.kind} {target}"
+
+
+@dataclass
+class Tree:
+    root: Path
+    manifests: list[Manifest]
+    errors: list[str]  # files that are not YAML, documents that are not objects
+
+    def of_kind(self, *kinds: str) -> Iterator[Manifest]:
+        return (m for m in self.manifests if m.kind in kinds)
+
+
+def load_tree(root: Path) -> Tree:
+    files = sorted(p for p in root.rglob("*") if p.suffix in (".yaml", ".yml") and p.is_file())
+    manifests: list[Manifest] = []
+    errors: list[str] = []
+    for file in files:
+        rel = file.relative_to(root).as_posix()
+        try:
+            docs = list(yaml.safe_load_all(file.read_text()))
+        except yaml.YAMLError as exc:
+            errors.append(f"{rel}: not valid YAML: {exc}")
+            continue
+        for index, doc in enumerate(docs):
+            if doc is None:
+                continue
+            if not isinstance(doc, dict) or "kind" not in doc or "apiVersion" not in doc:
+                errors.append(f"{rel}#{index}: not a Kubernetes object (no apiVersion/kind)")
+                continue
+            manifests.append(Manifest(rel, index, doc))
+    return Tree(root, manifests, errors)
