@@ -10,6 +10,7 @@ from lightkube import Client
 
 from labctl.actions import backup, velero
 from labctl.actions.plan import ActionFailed, Executor, Plan, Step
+from labctl.cluster.crds import BackupStorageLocation
 from labctl.db.errors import DbError
 from labctl.db.fingerprint import Fingerprint
 from tests.support.fake_kube import FakeKube
@@ -92,9 +93,7 @@ def _row(name: str, phase: str = "Available", default: bool = False) -> velero.L
 
 
 def _obj(data: dict[str, object]) -> object:
-    from lightkube import codecs
-
-    return codecs.from_dict(data)
+    return BackupStorageLocation.from_dict(data)
 
 
 def test_create_follows_the_phases_to_completed(fake: FakeKube, client: Client) -> None:

@@ -143,11 +143,11 @@ def _record(namespace: str, probe: Probe | None, recorded: dict[str, str]) -> st
 
 
 def _create(client: Client, step: Step, annotations: dict[str, str]) -> str:
-    from lightkube import codecs
+    from labctl.cluster.crds import Backup
 
     body = dict(step.body or {})
     body["metadata"] = {**body["metadata"], "annotations": dict(annotations)}
-    client.create(codecs.from_dict(body))
+    client.create(Backup.from_dict(body))
     return "created"
 
 

@@ -125,9 +125,9 @@ def step_applier(
 
     def apply(step: Step) -> str | None:
         if step.verb == "create":
-            from lightkube import codecs
+            from labctl.cluster.crds import Restore
 
-            client.create(codecs.from_dict(dict(step.body or {})))
+            client.create(Restore.from_dict(dict(step.body or {})))
             return "created"
         if step.verb == "wait":
             return wait_for_restore(client, step.name)

@@ -153,9 +153,9 @@ def plan_restore(
 def step_applier(client: Client) -> Callable[[Step], str | None]:
     def apply(step: Step) -> str | None:
         if step.verb == "create":
-            from lightkube import codecs
+            from labctl.cluster.crds import Restore
 
-            client.create(codecs.from_dict(dict(step.body or {})))
+            client.create(Restore.from_dict(dict(step.body or {})))
             return "created"
         if step.verb == "wait":
             return wait_for_restore(client, step.name)

@@ -182,6 +182,8 @@ class PodExecTransport:
         stdin: BinaryIO | None = None,
         stdout: Writer | None = None,
     ) -> bytes:
+        import httpx2
+        from httpx2.websockets import HTTPXWSException
         from lightkube import ApiError
 
         target = ["--no-password", "-U", self.user, "-d", self.database] if connect else []
@@ -198,8 +200,10 @@ class PodExecTransport:
                 decode=None,
                 timeout=self.timeout,
             )
-        except ApiError as error:
-            raise DbUnreachable(f"cannot exec {tool} in {self.description}: {error}") from error
+        except (ApiError, HTTPXWSException, httpx2.HTTPError) as error:
+            raise DbUnreachable(
+                f"cannot exec {tool} in {self.description}: {_why(error)}"
+            ) from error
         if response.exit_code != 0:
             stderr = response.stderr if isinstance(response.stderr, bytes) else b""
             message = _tail(stderr.decode("utf-8", "replace").strip())
@@ -207,6 +211,14 @@ class PodExecTransport:
                 f"{tool} failed (exit {response.exit_code}) in {self.description}: {message}"
             )
         return sink.getvalue() if isinstance(sink, _Collect) else b""
+
+
+def _why(error: Exception) -> str:
+    """Websocket upgrade errors print as `<Response [404]>`; say what happened instead."""
+    response = getattr(error, "response", None)
+    if response is not None and str(error).startswith("<Response"):
+        return f"the API server answered {response.status_code} to the exec request"
+    return str(error) or type(error).__name__
 
 
 class _Collect:
