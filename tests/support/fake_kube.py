@@ -467,7 +467,7 @@ class FakeKube:
             http.end_headers()
             if http.command != "HEAD":
                 http.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, ssl.SSLError):
             return  # the client gave up (a timeout test)
 
     def _dispatch(self, request: Request) -> Reply:

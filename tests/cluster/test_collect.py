@@ -1,0 +1,117 @@
+"""Live collection end to end: lightkube against FakeKube, failures recorded, the rest read."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from labctl.checks import run_checks
+from labctl.cluster.client import ClusterTarget, pod_proxy_path
+from labctl.cluster.collect import CollectSettings, collect
+from labctl.cluster.kinds import SNAPSHOT_KINDS
+from labctl.cluster.snapshot import Snapshot
+from tests.cluster.homelab_fake import HOMELAB, serve_homelab
+from tests.support.fake_kube import FakeKube, Reply
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeKube]:
+    with FakeKube(git_version="v1.28.15") as server:
+        serve_homelab(server)
+        yield server
+
+
+@pytest.fixture
+def target(fake: FakeKube, tmp_path: Path) -> ClusterTarget:
+    return ClusterTarget(kubeconfig=fake.kubeconfig(tmp_path / "kubeconfig"), timeout=1)
+
+
+def _names(objects: list[dict[str, object]] | None) -> list[str]:
+    return sorted(str(o["metadata"]["name"]) for o in objects or [])
+
+
+def test_collects_every_kind_and_extra_like_the_offline_snapshot(target: ClusterTarget) -> None:
+    live = collect(target)
+    offline = Snapshot.load(HOMELAB)
+    assert live.gaps == {}
+    for kind in SNAPSHOT_KINDS:
+        assert _names(live.items(kind.resource)) == _names(offline.items(kind.resource))
+        assert all(o["kind"] == kind.kind for o in live.items(kind.resource) or [])
+    assert sorted(live.extras) == offline.extra_paths("")
+    assert live.extra_statuses["vault/vault-1/sys-health.json"] == 429
+    assert (live.context, live.server_version) == ("fake", "v1.28.15")
+    live.taken_at = offline.taken_at
+    found = {(f.check_id, f.object) for f in run_checks(live).findings}
+    assert found == {(f.check_id, f.object) for f in run_checks(offline).findings}
+
+
+def test_lists_page_through_continue_tokens(fake: FakeKube, target: ClusterTarget) -> None:
+    live = collect(target, CollectSettings(page_size=25))
+    pods = live.items("pods") or []
+    assert len(pods) == len(fake.objects("Pod")) > 75
+    limits = [r.param("limit") for r in fake.calls("GET", "/api/v1/pods")]
+    assert limits == ["25"] * -(-len(pods) // 25)
+
+
+def test_failures_are_recorded_and_the_rest_is_read(fake: FakeKube, target: ClusterTarget) -> None:
+    fake.fail("/api/v1/pods", 403)
+    fake.fail("/apis/velero.io/v1/backups", 500)
+    fake.route("GET", "/apis/cert-manager.io/v1/certificates", Reply(body={"items": []}, delay=3))
+    vault_1 = re.escape(pod_proxy_path("vault", "vault-1", 8200, "v1/sys/health"))
+    fake.route(
+        "GET", vault_1, Reply(status=503, body={"kind": "Status", "message": "no endpoints"})
+    )
+    live = collect(target)
+    assert live.gaps["pods"].startswith("403 Forbidden: injected failure")
+    assert live.gaps["backups.velero.io"].startswith("500 server error")
+    assert live.gaps["certificates.cert-manager.io"] == "timeout after 1s"
+    assert live.gaps["extras/vault/vault-1/sys-health.json"].startswith("503")
+    assert live.items("pods") is None and live.items("nodes")
+    report = run_checks(live)
+    statuses = report.status_by_area
+    assert {a for a, s in statuses.items() if s == "unknown"} == {
+        "workloads",
+        "backups",
+        "certificates",
+    }
+    assert statuses["nodes"] == "warning" and statuses["vault"] == "warning"
+    assert report.exit_code == 3
+
+
+def test_missing_vault_pods_and_alertmanager_are_reasons(
+    fake: FakeKube, target: ClusterTarget
+) -> None:
+    settings = CollectSettings.model_validate(
+        {
+            "vault": {"namespace": "secrets"},
+            "alertmanager": {"service": "am"},
+            "kubelet_stats": False,
+        }
+    )
+    live = collect(target, settings)
+    assert live.gaps["vault"] == (
+        "no pod matches app.kubernetes.io/name=vault,component=server in namespace secrets"
+    )
+    assert live.gaps["extras/alertmanager/api-v2-alerts.json"].startswith("503")
+    assert not fake.calls("GET", "/api/v1/nodes/k8s-cp01/proxy")
+    unknown = {u.check_id for u in run_checks(live, areas=["vault", "alerts", "storage"]).unknowns}
+    assert unknown == {"LAB-301", "LAB-302", "LAB-303", "LAB-304", "LAB-901", "LAB-902"} | {
+        "LAB-703",
+        "LAB-704",
+    }
+
+
+def test_saved_snapshot_loads_back_identically(target: ClusterTarget, tmp_path: Path) -> None:
+    live = collect(target)
+    live.save(tmp_path / "snap")
+    loaded = Snapshot.load(tmp_path / "snap")
+    assert loaded.items("pods") == live.items("pods")
+    assert (
+        loaded.read_extra("vault/vault-0/sys-health.json")
+        == live.extras["vault/vault-0/sys-health.json"]
+    )
+    assert loaded.extra_status("vault/vault-1/sys-health.json") == 429
+    assert run_checks(loaded).findings == run_checks(live).findings
