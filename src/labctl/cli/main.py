@@ -9,7 +9,18 @@ from __future__ import annotations
 import typer
 
 from labctl import __version__
-from labctl.cli import argocd, backup, db, health, node, snapshot, vault, workloads
+from labctl.cli import (
+    alerts,
+    argocd,
+    backup,
+    db,
+    health,
+    node,
+    snapshot,
+    troubleshoot,
+    vault,
+    workloads,
+)
 
 app = typer.Typer(
     name="labctl",
@@ -45,6 +56,8 @@ app.command("restart")(workloads.restart)
 app.command("scale")(workloads.scale)
 app.add_typer(workloads.pods, name="pods")
 app.add_typer(workloads.jobs, name="jobs")
+app.add_typer(troubleshoot.app, name="troubleshoot")
+app.command("alerts")(alerts.alerts)
 app.add_typer(backup.app, name="backup")
 app.add_typer(db.app, name="db")
 

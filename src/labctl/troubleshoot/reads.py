@@ -1,0 +1,100 @@
+"""The reads a troubleshooting view needs: objects as dicts, events sorted, previous logs."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlencode
+
+from labctl.cluster.client import proxy_get
+
+if TYPE_CHECKING:
+    from lightkube import Client
+
+Obj = dict[str, Any]
+LOG_LINES = 30
+
+
+def get(client: Client, cls: Any, name: str, namespace: str | None = None) -> Obj:
+    """One object as the API serves it (raises lightkube's ApiError)."""
+    found = client.get(cls, name, namespace=namespace) if namespace else client.get(cls, name)
+    return as_dict(found)
+
+
+def list_dicts(client: Client, cls: Any, namespace: str = "*", **selectors: Any) -> list[Obj]:
+    return [as_dict(o) for o in client.list(cls, namespace=namespace, **selectors)]
+
+
+def as_dict(obj: Any) -> Obj:
+    data = dict(obj) if isinstance(obj, dict) else dict(obj.to_dict())
+    if hasattr(obj, "kind") and not isinstance(obj, dict):
+        data.setdefault("kind", type(obj).__name__)
+    return data
+
+
+def events_for(client: Client, kind: str, name: str, namespace: str | None) -> list[Obj]:
+    """Events about one object, oldest first (kubectl get events --sort-by=.lastTimestamp)."""
+    from lightkube.resources.core_v1 import Event
+
+    fields = {"involvedObject.kind": kind, "involvedObject.name": name}
+    found = list_dicts(client, Event, namespace or "*", fields=fields)
+    return sorted(found, key=event_time)
+
+
+def event_time(event: Obj) -> str:
+    return str(
+        event.get("lastTimestamp")
+        or event.get("eventTime")
+        or (event.get("metadata") or {}).get("creationTimestamp")
+        or ""
+    )
+
+
+def event_lines(events: list[Obj], now: datetime, limit: int = 20) -> list[str]:
+    from labctl.troubleshoot.view import table
+
+    rows = [["LAST SEEN", "TYPE", "REASON", "COUNT", "MESSAGE"]]
+    for event in events[-limit:]:
+        rows.append(
+            [
+                age(event_time(event), now),
+                str(event.get("type", "")),
+                str(event.get("reason", "")),
+                str(event.get("count", 1)),
+                str(event.get("message", "")).strip(),
+            ]
+        )
+    return table(rows) if events else []
+
+
+def logs(
+    client: Client, namespace: str, pod: str, container: str, previous: bool, lines: int = LOG_LINES
+) -> list[str] | str:
+    """The last log lines of a container (its previous instance with `previous`), or why not."""
+    query = urlencode(
+        {"container": container, "tailLines": lines, **({"previous": "true"} if previous else {})}
+    )
+    response = proxy_get(client, f"/api/v1/namespaces/{namespace}/pods/{pod}/log?{query}")
+    if response.status != 200:
+        try:
+            return str(response.json().get("message") or f"HTTP {response.status}")
+        except ValueError:
+            return f"HTTP {response.status}"
+    return response.body.decode("utf-8", "replace").splitlines()[-lines:]
+
+
+def age(timestamp: str | None, now: datetime) -> str:
+    from labctl.cluster.snapshot import parse_time
+
+    moment = parse_time(timestamp)
+    if moment is None:
+        return "?"
+    seconds = max(0, int((now - moment).total_seconds()))
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size:
+            return f"{seconds // size}{unit}"
+    return f"{seconds}s"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
