@@ -355,8 +355,9 @@ def _client(target: VaultTarget) -> hvac.Client:
     from labctl.vault.status import ReplicaState
 
     found = _nodes(target)
-    active = [n for n in found if read_replica(n).status.state is ReplicaState.ACTIVE]
-    return (active or found)[0].hvac(_token())
+    if len(found) > 1:  # standbys forward, but the active replica answers directly
+        found = [n for n in found if read_replica(n).status.state is ReplicaState.ACTIVE] or found
+    return found[0].hvac(_token())
 
 
 # --- db -----------------------------------------------------------------------------------

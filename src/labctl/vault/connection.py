@@ -215,9 +215,9 @@ def vault_errors(what: str, timeout: float | None = None) -> Iterator[None]:
             body = {"errors": list(error.errors)}
         raise VaultError(f"{what}: {describe_errors(status, body)}") from error
     except requests.exceptions.Timeout as error:
-        limit = f" within {timeout:g} s" if timeout else ""
+        limit = f" within {timeout:g} s" if timeout else " in time"
         raise VaultError(
-            f"{what}: no answer{limit}. Is the pod running and reachable? "
+            f"{what}: no answer{limit}. Is Vault running and reachable? "
             "(raise --timeout for a slow link)"
         ) from error
     except requests.exceptions.RequestException as error:
