@@ -16,6 +16,7 @@ from labctl.cli import (
     db,
     health,
     node,
+    render,
     snapshot,
     troubleshoot,
     vault,
@@ -60,6 +61,9 @@ app.add_typer(troubleshoot.app, name="troubleshoot")
 app.command("alerts")(alerts.alerts)
 app.add_typer(backup.app, name="backup")
 app.add_typer(db.app, name="db")
+app.command("init")(render.init)
+app.command("render")(render.render)
+app.command("bootstrap")(render.bootstrap)
 
 
 def run() -> None:

@@ -1,0 +1,89 @@
+"""`labctl init`, `labctl render` and `labctl bootstrap`: from one cluster.yaml to a running
+platform.
+
+Exit codes: 0 done; 1 a step failed; 3 cluster.yaml is invalid, the file exists (init), or the
+plan was not confirmed; 4 the cluster could not be reached; 5 timed out waiting.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from labctl.cli._ops import (
+    Context,
+    DryRun,
+    Kubeconfig,
+    RequestTimeout,
+    Yes,
+    connect_to,
+    err,
+    errors_to_exit_codes,
+    run_plan,
+)
+
+EXIT_CONFIG = 3
+ConfigPath = Annotated[Path, typer.Argument(help="The cluster.yaml to read.")]
+
+
+def init(
+    path: Annotated[Path, typer.Argument(help="Where to write it.")] = Path("cluster.yaml"),
+    force: Annotated[bool, typer.Option("--force", help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write a commented cluster.yaml (example.com, documentation IP ranges) to edit."""
+    from labctl.config.template import example_text
+
+    if path.exists() and not force:
+        err(f"{path} exists; use --force to overwrite it")
+        raise typer.Exit(EXIT_CONFIG)
+    path.write_text(example_text(), encoding="utf-8")
+    typer.echo(f"wrote {path}: edit it, then run `labctl render {path} -o DIR`")
+
+
+def render(
+    config: ConfigPath,
+    output: Annotated[
+        Path, typer.Option("-o", "--output", help="Directory of the rendered tree.")
+    ] = Path("rendered"),
+) -> None:
+    """Render the GitOps tree (Argo CD Applications, manifests, Vault spec, kubeadm) from CONFIG."""
+    from labctl.config.load import ConfigError, load_config
+    from labctl.platform.render import render as render_tree
+
+    try:
+        cluster = load_config(config)
+    except ConfigError as error:
+        err(str(error))
+        raise typer.Exit(EXIT_CONFIG) from None
+    result = render_tree(cluster, output)
+    total = len(result.written) + len(result.unchanged)
+    typer.echo(
+        f"{output}: {total} files ({len(result.written)} written, "
+        f"{len(result.unchanged)} unchanged, {len(result.removed)} removed)"
+    )
+
+
+def bootstrap(
+    tree: Annotated[Path, typer.Argument(help="The rendered tree (labctl render -o DIR).")],
+    yes: Yes = False,
+    dry_run: DryRun = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds to wait for Argo CD and the sync.")
+    ] = 1800.0,
+    poll: Annotated[float, typer.Option(hidden=True)] = 10.0,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    request_timeout: RequestTimeout = 10.0,
+) -> None:
+    """Install Argo CD (pinned chart, via a Helm Job), then the root Application; wait for sync."""
+    from labctl.platform import bootstrap as actions
+
+    with errors_to_exit_codes():
+        layout = actions.read_tree(tree)
+        client = connect_to(kubeconfig, context, request_timeout)
+        existing, running = actions.read_existing(client, layout)
+        plan = actions.plan_bootstrap(layout, existing, running)
+        apply = actions.step_applier(client)
+        run_plan(plan, apply, yes=yes, dry_run=dry_run, timeout=timeout, retry_interval=poll)

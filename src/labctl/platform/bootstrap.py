@@ -1,0 +1,259 @@
+"""`labctl bootstrap`: the first install, planned then performed.
+
+1. Apply `bootstrap/argocd-install.yaml` (namespace, installer account, values, Helm Job) unless
+   Argo CD already runs; wait for the Job and for Argo CD's server and repo server.
+2. Delete the installer's cluster-admin binding: Argo CD manages itself from here on.
+3. Apply `bootstrap/root.yaml` (the root AppProject and the app-of-apps Application).
+4. Poll the Applications until every one in the tree is Synced and Healthy, showing progress.
+
+The plan is pure (`plan_bootstrap` reads nothing but its arguments); `step_applier` performs it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from labctl.actions.plan import ActionFailed, Plan, Retry, Step
+from labctl.platform import argocd
+from labctl.platform.bootstrap_manifests import INSTALLER
+from labctl.platform.objects import Obj
+
+if TYPE_CHECKING:
+    from lightkube import Client
+
+INSTALL_FILE = "bootstrap/argocd-install.yaml"
+ROOT_FILE = "bootstrap/root.yaml"
+APPS_DIR = "apps"
+ARGOCD_DEPLOYMENTS = ("argocd-server", "argocd-repo-server")
+
+
+@dataclass(frozen=True)
+class Tree:
+    """What bootstrap needs from a rendered tree."""
+
+    install: list[Obj]
+    root: list[Obj]
+    applications: list[str]
+
+
+def _documents(path: Path) -> list[Obj]:
+    try:
+        return [d for d in yaml.safe_load_all(path.read_text(encoding="utf-8")) if d]
+    except OSError as error:
+        raise ActionFailed(
+            f"cannot read {path}: {error.strerror}; run `labctl render` first"
+        ) from None
+
+
+def read_tree(directory: Path) -> Tree:
+    apps = []
+    for path in sorted((directory / APPS_DIR).glob("*.yaml")):
+        apps += [d["metadata"]["name"] for d in _documents(path) if d.get("kind") == "Application"]
+    return Tree(
+        install=_documents(directory / INSTALL_FILE),
+        root=_documents(directory / ROOT_FILE),
+        applications=[argocd.ROOT, *sorted(apps)],
+    )
+
+
+def _key(obj: Obj) -> tuple[str, str | None, str]:
+    meta = obj["metadata"]
+    return (obj["kind"], meta.get("namespace"), meta["name"])
+
+
+def _apply_step(obj: Obj, reason: str, existing: set[tuple[str, str | None, str]]) -> Step:
+    kind, namespace, name = _key(obj)
+    verb = "update" if (kind, namespace, name) in existing else "create"
+    return Step(verb, kind, namespace, name, reason, body=obj)
+
+
+def plan_bootstrap(
+    tree: Tree, existing: Iterable[tuple[str, str | None, str]], argocd_running: bool
+) -> Plan:
+    """The steps, given what already exists (kind, namespace, name) and whether Argo CD runs."""
+    have = set(existing)
+    steps: list[Step] = []
+    warnings: list[str] = []
+    if argocd_running:
+        warnings.append("Argo CD already runs: its install is skipped (it manages itself)")
+    else:
+        steps += [
+            _apply_step(o, "install Argo CD with the pinned chart", have) for o in tree.install
+        ]
+        steps.append(
+            Step("wait", "Job", argocd.NAMESPACE, INSTALLER, "until Helm has installed Argo CD")
+        )
+        steps += [
+            Step("wait", "Deployment", argocd.NAMESPACE, d, "until available")
+            for d in ARGOCD_DEPLOYMENTS
+        ]
+        steps.append(
+            Step(
+                "delete",
+                "ClusterRoleBinding",
+                None,
+                INSTALLER,
+                "the installer's cluster-admin is no longer needed",
+            )
+        )
+    steps += [_apply_step(o, "the app-of-apps root", have) for o in tree.root]
+    steps.append(
+        Step(
+            "wait",
+            "Application",
+            argocd.NAMESPACE,
+            "*",
+            f"until all {len(tree.applications)} Applications are Synced and Healthy",
+            body={"names": tree.applications},
+        )
+    )
+    if (("Application", argocd.NAMESPACE, argocd.ROOT)) in have:
+        warnings.append("the root Application exists already: it is updated in place")
+    return Plan(title="bootstrap the platform", steps=tuple(steps), warnings=tuple(warnings))
+
+
+def read_existing(client: Client, tree: Tree) -> tuple[set[tuple[str, str | None, str]], bool]:
+    """Which of the tree's bootstrap objects exist, and whether Argo CD's server runs."""
+    from lightkube import ApiError
+
+    existing = set()
+    for obj in [*tree.install, *tree.root]:
+        kind, namespace, name = _key(obj)
+        try:
+            client.get(_resource(obj), name, namespace=namespace)
+            existing.add((kind, namespace, name))
+        except ApiError as error:
+            if error.status.code != 404:
+                raise
+    return existing, _available(client, "argocd-server")
+
+
+def _resource(obj: Obj) -> Any:
+    from lightkube.core.resource_registry import resource_registry
+
+    import labctl.cluster.crds  # noqa: F401  registers Application and AppProject
+
+    return resource_registry.load(obj["apiVersion"], obj["kind"])
+
+
+def _available(client: Client, deployment: str) -> bool:
+    from lightkube import ApiError
+    from lightkube.resources.apps_v1 import Deployment
+
+    try:
+        found = client.get(Deployment, deployment, namespace=argocd.NAMESPACE)
+    except ApiError:
+        return False
+    status = found.status
+    return bool(status and (status.availableReplicas or 0) >= 1)
+
+
+def step_applier(
+    client: Client, report: Callable[[list[dict[str, str]]], None] | None = None
+) -> Callable[[Step], str | None]:
+    """Perform one step; `wait` steps raise `Retry` until their condition holds."""
+
+    def apply(step: Step) -> str | None:
+        if step.verb in ("create", "update"):
+            return _apply(client, step)
+        if step.verb == "delete":
+            return _delete(client, step)
+        if step.kind == "Job":
+            return _job_done(client, step)
+        if step.kind == "Deployment":
+            if not _available(client, step.name):
+                raise Retry("not available yet")
+            return "available"
+        if step.kind == "Application":
+            return _apps_ready(client, list((step.body or {})["names"]), report)
+        raise ValueError(f"unknown step {step.verb} {step.kind}")
+
+    return apply
+
+
+def _apply(client: Client, step: Step) -> str:
+    from lightkube import ApiError, codecs
+    from lightkube.types import PatchType
+
+    body = dict(step.body or {})
+    try:
+        client.create(codecs.from_dict(body))
+        return "created"
+    except ApiError as error:
+        if error.status.code != 409:
+            raise
+    client.patch(
+        _resource(body), step.name, body, namespace=step.namespace, patch_type=PatchType.MERGE
+    )
+    return "updated"
+
+
+def _delete(client: Client, step: Step) -> str:
+    from lightkube import ApiError
+    from lightkube.resources.rbac_authorization_v1 import ClusterRoleBinding
+
+    try:
+        client.delete(ClusterRoleBinding, step.name)
+    except ApiError as error:
+        if error.status.code == 404:
+            return "already gone"
+        raise
+    return "deleted"
+
+
+def _job_done(client: Client, step: Step) -> str:
+    from lightkube.resources.batch_v1 import Job
+
+    job = client.get(Job, step.name, namespace=step.namespace)
+    status = job.status
+    for condition in (status.conditions if status else None) or []:
+        if condition.type == "Failed" and condition.status == "True":
+            raise ActionFailed(
+                f"the Argo CD install Job failed ({condition.reason}): "
+                f"kubectl -n {step.namespace} logs job/{step.name}"
+            )
+    if status and (status.succeeded or 0) >= 1:
+        return "Argo CD installed"
+    raise Retry("Helm is installing Argo CD")
+
+
+def app_progress(apps: list[dict[str, Any]], names: list[str]) -> list[dict[str, str]]:
+    """One row per expected Application: its sync and health (Missing when not created yet)."""
+    by_name = {a["metadata"]["name"]: a for a in apps}
+    rows = []
+    for name in names:
+        status = (by_name.get(name) or {}).get("status") or {}
+        rows.append(
+            {
+                "name": name,
+                "sync": (status.get("sync") or {}).get(
+                    "status", "Missing" if name not in by_name else "Unknown"
+                ),
+                "health": (status.get("health") or {}).get(
+                    "status", "Missing" if name not in by_name else "Unknown"
+                ),
+            }
+        )
+    return rows
+
+
+def _apps_ready(
+    client: Client, names: list[str], report: Callable[[list[dict[str, str]]], None] | None
+) -> str:
+    from labctl.cluster.crds import Application
+
+    apps = [dict(a) for a in client.list(Application, namespace=argocd.NAMESPACE)]
+    rows = app_progress(apps, names)
+    if report is not None:
+        report(rows)
+    waiting = [r for r in rows if (r["sync"], r["health"]) != ("Synced", "Healthy")]
+    if waiting:
+        shown = ", ".join(f"{r['name']} ({r['sync']}/{r['health']})" for r in waiting[:4])
+        more = f" and {len(waiting) - 4} more" if len(waiting) > 4 else ""
+        raise Retry(f"{len(rows) - len(waiting)}/{len(rows)} ready; waiting for {shown}{more}")
+    return f"all {len(rows)} Applications Synced and Healthy"

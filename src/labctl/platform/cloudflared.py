@@ -1,0 +1,113 @@
+"""cloudflared: a remotely managed Cloudflare tunnel; the token comes from a Secret (env), never
+from args or values. Public hostnames are mapped to the Gateway in the Cloudflare dashboard.
+"""
+
+from __future__ import annotations
+
+from labctl.config.cluster import ClusterConfig
+from labctl.platform import netpol
+from labctl.platform.component import Component, Wave
+from labctl.platform.objects import (
+    Obj,
+    http_probe,
+    labels,
+    meta,
+    namespace,
+    pdb,
+    resources,
+    restricted_container_security,
+    restricted_pod_security,
+    selector,
+    service_account,
+)
+
+NAMESPACE = "cloudflared"
+NAME = "cloudflared"
+METRICS_PORT = 2000
+
+
+def deployment(config: ClusterConfig) -> Obj:
+    app = selector(NAME)
+    token = config.tunnel.token
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": meta(NAME, NAMESPACE, labels=labels(NAME, "tunnel")),
+        "spec": {
+            "replicas": config.tunnel.replicas,
+            "selector": {"matchLabels": app},
+            "template": {
+                "metadata": {"labels": {**labels(NAME, "tunnel"), **app}},
+                "spec": {
+                    "serviceAccountName": NAME,
+                    "automountServiceAccountToken": False,
+                    "securityContext": restricted_pod_security(65532),
+                    "topologySpreadConstraints": [
+                        {
+                            "maxSkew": 1,
+                            "topologyKey": "kubernetes.io/hostname",
+                            "whenUnsatisfiable": "ScheduleAnyway",
+                            "labelSelector": {"matchLabels": app},
+                        }
+                    ],
+                    "containers": [
+                        {
+                            "name": NAME,
+                            "image": config.images.cloudflared,
+                            "imagePullPolicy": "IfNotPresent",
+                            "args": [
+                                "tunnel",
+                                "--no-autoupdate",
+                                "--metrics",
+                                f"0.0.0.0:{METRICS_PORT}",
+                                "--protocol",
+                                "http2",  # TCP: the network policy opens no UDP for QUIC
+                                "run",
+                            ],
+                            "env": [
+                                {
+                                    "name": "TUNNEL_TOKEN",
+                                    "valueFrom": {
+                                        "secretKeyRef": {"name": token.name, "key": token.key}
+                                    },
+                                }
+                            ],
+                            "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
+                            "livenessProbe": http_probe(
+                                "/ready", "metrics", period=10, failures=3, delay=10
+                            ),
+                            "readinessProbe": http_probe("/ready", "metrics", period=5),
+                            "resources": resources("50m", "64Mi", "500m", "256Mi"),
+                            "securityContext": restricted_container_security(),
+                        }
+                    ],
+                },
+            },
+        },
+    }
+
+
+def component(config: ClusterConfig) -> Component:
+    traffic = netpol.Traffic(
+        internet_ports=(443, 7844),  # Cloudflare edge (HTTP/2 on 7844, API on 443)
+        inbound=(netpol.Inbound("monitoring", (METRICS_PORT,), ("monitoring",)),),
+        egress_to=(("nginx-gateway", 443), ("nginx-gateway", 80)),
+    )
+    manifests: list[Obj] = [
+        namespace(NAMESPACE, "restricted"),
+        *netpol.policies(NAMESPACE, traffic),
+    ]
+    if config.tunnel.enabled:
+        manifests += [
+            service_account(NAME, NAMESPACE),
+            deployment(config),
+            pdb(NAME, NAMESPACE, selector(NAME)),
+        ]
+    return Component(
+        name="cloudflared",
+        namespace=NAMESPACE,
+        tier="network",
+        wave=Wave.INGRESS,
+        description="Cloudflare tunnel (token from a Secret, pinned image)",
+        manifests=manifests,
+    )

@@ -1,0 +1,154 @@
+"""Ingress: NGINX Gateway Fabric (Gateway API), one Gateway with a wildcard certificate.
+
+The seed's ingress-nginx (kubernetes/ingress-nginx) was retired in March 2026 and gets no CVE
+fixes. NGINX Gateway Fabric is NGINX's maintained implementation of the Gateway API, the
+successor of the Ingress API, so we keep "NGINX + cert-manager" on a supported controller.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labctl.config.cluster import ClusterConfig
+from labctl.platform import certs, netpol
+from labctl.platform.component import (
+    GATEWAY_API_REPO,
+    GATEWAY_API_VERSION,
+    NGINX_GATEWAY_FABRIC,
+    Component,
+    GitPath,
+    Wave,
+)
+from labctl.platform.objects import Obj, labels, meta, namespace
+
+NAMESPACE = "nginx-gateway"
+GATEWAY = "platform"
+GATEWAY_CLASS = "nginx"
+TLS_SECRET = "wildcard-tls"
+HTTPS_LISTENER = "https"
+
+
+def gateway(config: ClusterConfig) -> Obj:
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "Gateway",
+        "metadata": meta(GATEWAY, NAMESPACE, labels=labels(GATEWAY, "gateway")),
+        "spec": {
+            "gatewayClassName": GATEWAY_CLASS,
+            "listeners": [
+                {
+                    "name": "http",
+                    "protocol": "HTTP",
+                    "port": 80,
+                    "allowedRoutes": {"namespaces": {"from": "Same"}},
+                },
+                {
+                    "name": HTTPS_LISTENER,
+                    "protocol": "HTTPS",
+                    "port": 443,
+                    "hostname": f"*.{config.domain}",
+                    "tls": {
+                        "mode": "Terminate",
+                        "certificateRefs": [{"kind": "Secret", "name": TLS_SECRET}],
+                    },
+                    "allowedRoutes": {"namespaces": {"from": "All"}},
+                },
+            ],
+        },
+    }
+
+
+def https_redirect() -> Obj:
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": meta("https-redirect", NAMESPACE, labels=labels("https-redirect", "route")),
+        "spec": {
+            "parentRefs": [{"name": GATEWAY, "sectionName": "http"}],
+            "rules": [
+                {
+                    "filters": [
+                        {
+                            "type": "RequestRedirect",
+                            "requestRedirect": {"scheme": "https", "statusCode": 301},
+                        }
+                    ]
+                }
+            ],
+        },
+    }
+
+
+def route(name: str, ns: str, hosts: list[str], backends: list[tuple[str, str, int]]) -> Obj:
+    """An HTTPRoute on the shared Gateway's HTTPS listener; backends are (path, service, port)."""
+    return {
+        "apiVersion": "gateway.networking.k8s.io/v1",
+        "kind": "HTTPRoute",
+        "metadata": meta(name, ns, labels=labels(name, "route")),
+        "spec": {
+            "parentRefs": [
+                {"name": GATEWAY, "namespace": NAMESPACE, "sectionName": HTTPS_LISTENER}
+            ],
+            "hostnames": hosts,
+            "rules": [
+                {
+                    "matches": [{"path": {"type": "PathPrefix", "value": path}}],
+                    "backendRefs": [{"name": svc, "port": port}],
+                }
+                for path, svc, port in backends
+            ],
+        },
+    }
+
+
+def values(config: ClusterConfig) -> dict[str, Any]:
+    return {
+        "nginxGateway": {"gatewayClassName": GATEWAY_CLASS, "replicas": 2},
+        "nginx": {
+            "replicas": 2,
+            "service": {
+                "type": "LoadBalancer",
+                "loadBalancerIP": str(config.load_balancer.gateway_ip),
+            },
+        },
+    }
+
+
+def crds_component() -> Component:
+    return Component(
+        name="gateway-api-crds",
+        namespace="kube-system",
+        tier="foundation",
+        wave=Wave.FOUNDATION,
+        description=f"Gateway API standard CRDs {GATEWAY_API_VERSION}",
+        upstream=GitPath(GATEWAY_API_REPO, GATEWAY_API_VERSION, "config/crd/standard"),
+        server_side_apply=True,
+    )
+
+
+def component(config: ClusterConfig) -> Component:
+    traffic = netpol.Traffic(
+        api_server=True,
+        inbound=(
+            netpol.Inbound("web", (80, 443, 8080, 8443)),  # clients, MetalLB, cloudflared
+            netpol.Inbound("monitoring", (9113,), ("monitoring",)),
+        ),
+        egress_to=(("argocd", 8080), ("monitoring", 3000), ("taskapp", 8000), ("taskapp", 8080)),
+    )
+    return Component(
+        name="nginx-gateway",
+        namespace=NAMESPACE,
+        tier="network",
+        wave=Wave.INGRESS,
+        description="NGINX Gateway Fabric, the shared Gateway and its wildcard certificate",
+        chart=NGINX_GATEWAY_FABRIC,
+        release="ngf",
+        values=values(config),
+        manifests=[
+            namespace(NAMESPACE, "baseline"),
+            certs.public_certificate(TLS_SECRET, NAMESPACE, config),
+            gateway(config),
+            https_redirect(),
+            *netpol.policies(NAMESPACE, traffic),
+        ],
+    )

@@ -1,0 +1,66 @@
+"""MetalLB in layer-2 mode: one address pool from config and its L2 advertisement."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labctl.config.cluster import ClusterConfig
+from labctl.platform import netpol
+from labctl.platform.component import METALLB, Component, Wave
+from labctl.platform.objects import Obj, labels, meta, namespace
+
+NAMESPACE = "metallb-system"
+POOL = "platform"
+
+
+def pool(config: ClusterConfig) -> list[Obj]:
+    lb = config.load_balancer
+    return [
+        {
+            "apiVersion": "metallb.io/v1beta1",
+            "kind": "IPAddressPool",
+            "metadata": meta(POOL, NAMESPACE, labels=labels(POOL, "address-pool")),
+            "spec": {"addresses": [f"{lb.first}-{lb.last}"], "autoAssign": True},
+        },
+        {
+            "apiVersion": "metallb.io/v1beta1",
+            "kind": "L2Advertisement",
+            "metadata": meta(POOL, NAMESPACE, labels=labels(POOL, "l2-advertisement")),
+            "spec": {"ipAddressPools": [POOL]},
+        },
+    ]
+
+
+def values() -> dict[str, Any]:
+    # Layer 2 only: the FRR BGP backends are not needed on a flat home network.
+    return {
+        "frrk8s": {"enabled": False},
+        "speaker": {"frr": {"enabled": False}},
+        "prometheus": {"podMonitor": {"enabled": True}},
+    }
+
+
+def component(config: ClusterConfig) -> Component:
+    traffic = netpol.Traffic(
+        api_server=True,
+        inbound=(
+            netpol.Inbound("webhook", (9443,), pods={"app.kubernetes.io/component": "controller"}),
+            netpol.Inbound("monitoring", (7472, 9120), ("monitoring",)),
+        ),
+    )
+    return Component(
+        name="metallb",
+        namespace=NAMESPACE,
+        tier="network",
+        wave=Wave.INGRESS,
+        description="MetalLB layer-2 load balancer for the address pool in cluster.yaml",
+        chart=METALLB,
+        release="metallb",
+        values=values(),
+        # The speaker needs host networking and NET_RAW for ARP.
+        manifests=[
+            namespace(NAMESPACE, "privileged"),
+            *pool(config),
+            *netpol.policies(NAMESPACE, traffic),
+        ],
+    )

@@ -1,0 +1,126 @@
+"""Monitoring: kube-prometheus-stack (Prometheus, Alertmanager, Grafana, exporters), our alert
+rules and Alertmanager routing (alerts.py), dashboards, and the `labctl health` CronJob.
+
+Grafana's admin password comes from a Secret; Alertmanager reads the Discord webhook from a
+mounted Secret (`webhook_url_file`), so neither appears in values or in the tree.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from labctl.config.cluster import ClusterConfig
+from labctl.platform import dashboards, gateway, netpol
+from labctl.platform.component import KUBE_PROMETHEUS_STACK, Component, Wave
+from labctl.platform.longhorn import STORAGE_CLASS
+from labctl.platform.objects import Obj, namespace
+
+NAMESPACE = "monitoring"
+RELEASE = "kube-prometheus-stack"
+GRAFANA_SERVICE = f"{RELEASE}-grafana"
+LOKI_URL = "http://loki.logging.svc.cluster.local:3100"
+HEALTH_SCHEDULE = "*/15 * * * *"
+
+
+def _optional(module: str) -> Any | None:
+    """A sibling module written in parallel by another engineer, when it has landed."""
+    try:
+        return importlib.import_module(f"labctl.platform.{module}")
+    except ImportError:  # pragma: no cover - only while the module does not exist yet
+        return None
+
+
+def _pvc_template(size: str) -> Obj:
+    return {
+        "volumeClaimTemplate": {
+            "spec": {
+                "storageClassName": STORAGE_CLASS,
+                "accessModes": ["ReadWriteOnce"],
+                "resources": {"requests": {"storage": size}},
+            }
+        }
+    }
+
+
+def values(config: ClusterConfig) -> dict[str, Any]:
+    admin = config.monitoring.grafana_admin
+    discord = config.alerting.discord_webhook
+    alerts = _optional("alerts")
+    alertmanager: dict[str, Any] = {
+        "alertmanagerSpec": {"secrets": [discord.name], "storage": _pvc_template("2Gi")},
+    }
+    if alerts is not None:
+        alertmanager["config"] = alerts.alertmanager_config(discord.name, discord.key)
+    return {
+        "grafana": {
+            "admin": {
+                "existingSecret": admin.secret,
+                "userKey": admin.user_key,
+                "passwordKey": admin.password_key,
+            },
+            "sidecar": {
+                "dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1"}
+            },
+            "additionalDataSources": [
+                {"name": "Loki", "uid": "loki", "type": "loki", "access": "proxy", "url": LOKI_URL}
+            ],
+        },
+        "alertmanager": alertmanager,
+        "prometheus": {
+            "prometheusSpec": {
+                "retention": config.monitoring.retention,
+                "storageSpec": _pvc_template(config.monitoring.prometheus_storage_size),
+                # Select every ServiceMonitor/PodMonitor/PrometheusRule, not only this release's.
+                "serviceMonitorSelectorNilUsesHelmValues": False,
+                "podMonitorSelectorNilUsesHelmValues": False,
+                "ruleSelectorNilUsesHelmValues": False,
+            }
+        },
+    }
+
+
+def extra_manifests(config: ClusterConfig, taskapp_namespace: str) -> list[Obj]:
+    out = dashboards.config_maps(NAMESPACE, taskapp_namespace)
+    out.append(
+        gateway.route("grafana", NAMESPACE, [config.host("grafana")], [("/", GRAFANA_SERVICE, 80)])
+    )
+    alerts = _optional("alerts")
+    if alerts is not None:
+        out += alerts.prometheus_rules(NAMESPACE, config.alerting.runbook_base_url)
+    health = _optional("health_cronjob")
+    if health is not None:
+        out += health.manifests(NAMESPACE, config.images.labctl, HEALTH_SCHEDULE)
+    return out
+
+
+def component(config: ClusterConfig, taskapp_namespace: str) -> Component:
+    traffic = netpol.Traffic(
+        api_server=True,
+        internet_ports=(443,),  # Alertmanager -> Discord
+        inbound=(
+            netpol.Inbound("gateway", (3000,), ("nginx-gateway",)),
+            netpol.Inbound("node-exporter", (9100,)),  # host network: scraped by node IP
+            netpol.Inbound("operator-webhook", (10250,)),
+        ),
+        # Scraping: exporters and kubelets on the nodes, and metrics ports in every namespace.
+        egress_cidrs=(str(config.cluster.node_network), str(config.cluster.pod_subnet)),
+        egress_to=(("logging", 3100),),
+    )
+    return Component(
+        name="monitoring",
+        namespace=NAMESPACE,
+        tier="observability",
+        wave=Wave.MONITORING,
+        description="kube-prometheus-stack, alert rules, Discord routing and dashboards",
+        chart=KUBE_PROMETHEUS_STACK,
+        release=RELEASE,
+        values=values(config),
+        # node-exporter needs the host's network and PID namespaces.
+        manifests=[
+            namespace(NAMESPACE, "privileged"),
+            *netpol.policies(NAMESPACE, traffic),
+            *extra_manifests(config, taskapp_namespace),
+        ],
+        server_side_apply=True,  # the CRDs are too large for client-side apply
+    )

@@ -1,0 +1,174 @@
+"""Vault: HA Raft (odd replicas, 3 by default), awskms auto-unseal, TLS from the platform CA,
+the agent injector, and a ServiceMonitor.
+
+The seed ran 2 Raft replicas: 2 voters need both for quorum, so either failing stops Vault.
+The desired Vault configuration (auth, policies, database engine) is `vault_config.py`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from labctl.config.cluster import ClusterConfig
+from labctl.platform import certs, netpol
+from labctl.platform.component import VAULT, Component, Wave
+from labctl.platform.objects import Obj, namespace
+
+NAMESPACE = "vault"
+TLS_SECRET = "vault-server-tls"
+TLS_DIR = f"/vault/userconfig/{TLS_SECRET}"
+ACTIVE_ADDR = f"https://vault-active.{NAMESPACE}.svc:8200"
+INJECTOR_PORT = 8080
+
+
+def _hcl_string(value: str) -> str:
+    return json.dumps(value)  # HCL strings share JSON's quoting rules
+
+
+def server_config(config: ClusterConfig) -> str:
+    """Vault's server configuration (HCL), built from config; no secret in it."""
+    joins = "".join(
+        "\n  retry_join {\n"
+        f"    leader_api_addr = {_hcl_string(f'https://vault-{i}.vault-internal:8200')}\n"
+        f"    leader_ca_cert_file = {_hcl_string(f'{TLS_DIR}/ca.crt')}\n"
+        "  }"
+        for i in range(config.vault.replicas)
+    )
+    return (
+        "ui = true\n"
+        'listener "tcp" {\n'
+        '  address = "[::]:8200"\n'
+        '  cluster_address = "[::]:8201"\n'
+        f"  tls_cert_file = {_hcl_string(f'{TLS_DIR}/tls.crt')}\n"
+        f"  tls_key_file = {_hcl_string(f'{TLS_DIR}/tls.key')}\n"
+        '  tls_min_version = "tls12"\n'
+        "  telemetry {\n"
+        '    unauthenticated_metrics_access = "true"\n'
+        "  }\n"
+        "}\n"
+        'storage "raft" {\n'
+        '  path = "/vault/data"'
+        f"{joins}\n"
+        "}\n"
+        'seal "awskms" {\n'
+        f"  region = {_hcl_string(config.vault.kms_region)}\n"
+        f"  kms_key_id = {_hcl_string(config.vault.kms_key_id)}\n"
+        "}\n"
+        'service_registration "kubernetes" {}\n'
+        "telemetry {\n"
+        '  prometheus_retention_time = "30s"\n'
+        "  disable_hostname = true\n"
+        "}\n"
+    )
+
+
+def values(config: ClusterConfig) -> dict[str, Any]:
+    aws = config.vault.aws_credentials
+    tls_volume = "userconfig-" + TLS_SECRET
+    return {
+        "global": {"enabled": True, "tlsDisable": False},
+        "injector": {
+            "enabled": True,
+            "replicas": 2,
+            "authPath": "auth/kubernetes",
+            "resources": {
+                "requests": {"cpu": "50m", "memory": "64Mi"},
+                "limits": {"cpu": "250m", "memory": "128Mi"},
+            },
+        },
+        "server": {
+            "extraEnvironmentVars": {
+                "VAULT_CACERT": f"{TLS_DIR}/ca.crt",
+                "VAULT_TLSCERT": f"{TLS_DIR}/tls.crt",
+                "VAULT_TLSKEY": f"{TLS_DIR}/tls.key",
+            },
+            "extraSecretEnvironmentVars": [
+                {
+                    "envName": "AWS_ACCESS_KEY_ID",
+                    "secretName": aws.secret,
+                    "secretKey": aws.access_key_id_key,
+                },
+                {
+                    "envName": "AWS_SECRET_ACCESS_KEY",
+                    "secretName": aws.secret,
+                    "secretKey": aws.secret_access_key_key,
+                },
+            ],
+            "volumes": [
+                {"name": tls_volume, "secret": {"secretName": TLS_SECRET, "defaultMode": 0o440}}
+            ],
+            "volumeMounts": [{"name": tls_volume, "mountPath": TLS_DIR, "readOnly": True}],
+            "resources": {
+                "requests": {"cpu": "250m", "memory": "256Mi"},
+                "limits": {"cpu": "1", "memory": "512Mi"},
+            },
+            "dataStorage": {
+                "enabled": True,
+                "size": config.vault.storage_size,
+                "storageClass": "longhorn",
+            },
+            "ha": {
+                "enabled": True,
+                "replicas": config.vault.replicas,
+                "raft": {"enabled": True, "setNodeId": True, "config": server_config(config)},
+                "disruptionBudget": {"enabled": True},
+            },
+        },
+        "ui": {"enabled": True},
+        "serverTelemetry": {
+            "serviceMonitor": {
+                "enabled": True,
+                "tlsConfig": {
+                    "ca": {"secret": {"name": TLS_SECRET, "key": "ca.crt"}},
+                    "serverName": f"vault.{NAMESPACE}.svc",
+                },
+            }
+        },
+    }
+
+
+def server_certificate(config: ClusterConfig) -> Obj:
+    names = [
+        "vault",
+        f"vault.{NAMESPACE}",
+        f"vault.{NAMESPACE}.svc",
+        f"vault.{NAMESPACE}.svc.cluster.local",
+        "vault-active",
+        f"vault-active.{NAMESPACE}.svc",
+        "*.vault-internal",
+        f"*.vault-internal.{NAMESPACE}.svc",
+        f"*.vault-internal.{NAMESPACE}.svc.cluster.local",
+    ]
+    return certs.internal_certificate(TLS_SECRET, NAMESPACE, names, ip_addresses=["127.0.0.1"])
+
+
+def component(config: ClusterConfig) -> Component:
+    traffic = netpol.Traffic(
+        api_server=True,  # TokenReview for Kubernetes auth, service registration
+        internet_ports=(443,),  # AWS KMS
+        inbound=(
+            netpol.Inbound("clients", (8200,), ("taskapp", "monitoring")),
+            netpol.Inbound(
+                "injector-webhook",
+                (INJECTOR_PORT,),
+                pods={"app.kubernetes.io/name": "vault-agent-injector"},
+            ),
+        ),
+        egress_to=(("taskapp", 5432),),  # the database secrets engine
+    )
+    return Component(
+        name="vault",
+        namespace=NAMESPACE,
+        tier="security",
+        wave=Wave.SECRETS,
+        description="Vault HA Raft with awskms auto-unseal, TLS and the agent injector",
+        chart=VAULT,
+        release="vault",
+        values=values(config),
+        manifests=[
+            namespace(NAMESPACE, "baseline"),
+            server_certificate(config),
+            *netpol.policies(NAMESPACE, traffic),
+        ],
+    )

@@ -1,0 +1,125 @@
+"""Velero, 3-2-1: one BackupStorageLocation per backup target and one Schedule per location.
+
+Velero writes a backup to a single location, so a second and third copy need schedules of
+their own (identical but for `storageLocation`). Each location's credentials come from its own
+Secret in the velero namespace. Volumes are backed up by the node agent (kopia), since Longhorn
+volumes have no cloud snapshot provider here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from labctl.config.cluster import BackupTarget, ClusterConfig
+from labctl.platform import netpol
+from labctl.platform.component import VELERO, Component, Wave
+from labctl.platform.objects import Obj, labels, meta, namespace
+
+NAMESPACE = "velero"
+
+
+def storage_location(target: BackupTarget) -> Obj:
+    object_storage: Obj = {"bucket": target.bucket}
+    if target.prefix:
+        object_storage["prefix"] = target.prefix
+    return {
+        "apiVersion": "velero.io/v1",
+        "kind": "BackupStorageLocation",
+        "metadata": meta(target.name, NAMESPACE, labels=labels(target.name, "backup-location")),
+        "spec": {
+            "provider": "aws",
+            "default": target.default,
+            "accessMode": "ReadWrite",
+            "objectStorage": object_storage,
+            "credential": {"name": target.credentials.name, "key": target.credentials.key},
+            "config": {
+                "region": target.region,
+                "s3Url": target.endpoint,
+                "s3ForcePathStyle": "true" if target.path_style else "false",
+            },
+        },
+    }
+
+
+def schedule_name(target: BackupTarget) -> str:
+    return f"platform-{target.name}"
+
+
+def schedule(target: BackupTarget, namespaces: list[str]) -> Obj:
+    return {
+        "apiVersion": "velero.io/v1",
+        "kind": "Schedule",
+        "metadata": meta(
+            schedule_name(target),
+            NAMESPACE,
+            labels=labels(schedule_name(target), "backup-schedule"),
+        ),
+        "spec": {
+            "schedule": target.schedule,
+            "useOwnerReferencesInBackup": False,
+            "template": {
+                "includedNamespaces": namespaces,
+                "storageLocation": target.name,
+                "ttl": target.ttl,
+                "snapshotVolumes": False,
+                "defaultVolumesToFsBackup": True,
+            },
+        },
+    }
+
+
+def values(config: ClusterConfig) -> dict[str, Any]:
+    plugin = config.images.velero_plugin_aws
+    return {
+        "initContainers": [
+            {
+                "name": "velero-plugin-for-aws",
+                "image": plugin,
+                "imagePullPolicy": "IfNotPresent",
+                "volumeMounts": [{"mountPath": "/target", "name": "plugins"}],
+            }
+        ],
+        # Locations and schedules are our own manifests; credentials are per location.
+        "configuration": {
+            "backupStorageLocation": [],
+            "volumeSnapshotLocation": [],
+            "uploaderType": "kopia",
+            "defaultVolumesToFsBackup": True,
+        },
+        "credentials": {"useSecret": False},
+        "snapshotsEnabled": False,
+        "deployNodeAgent": True,
+        "metrics": {"serviceMonitor": {"enabled": True}},
+    }
+
+
+def backed_up_namespaces(config: ClusterConfig, with_volumes: set[str]) -> list[str]:
+    """The seed's namespaces plus every namespace where we render a volume."""
+    return sorted(set(config.backups.namespaces) | with_volumes)
+
+
+def component(config: ClusterConfig, namespaces: list[str]) -> Component:
+    traffic = netpol.Traffic(
+        api_server=True,
+        internet_ports=(443, 80, 9000, 3900),  # S3 endpoints (AWS, B2, NAS, Garage)
+        inbound=(netpol.Inbound("monitoring", (8085,), ("monitoring",)),),
+        egress_cidrs=(str(config.cluster.node_network), str(config.cluster.pod_subnet)),
+    )
+    targets = config.backups.targets
+    return Component(
+        name="velero",
+        namespace=NAMESPACE,
+        tier="operations",
+        wave=Wave.OPERATIONS,
+        description="Velero with one location and one schedule per backup target (3-2-1)",
+        chart=VELERO,
+        release="velero",
+        values=values(config),
+        # The node agent reads pod volumes from the host.
+        manifests=[
+            namespace(NAMESPACE, "privileged"),
+            *[storage_location(t) for t in targets],
+            *[schedule(t, namespaces) for t in targets],
+            *netpol.policies(NAMESPACE, traffic),
+        ],
+    )

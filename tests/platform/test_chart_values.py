@@ -1,0 +1,76 @@
+"""Every Helm value we set exists in the pinned chart's values.yaml (data/chart_shapes/).
+
+Below a key whose upstream default is not a mapping (a string, a list, `{}`, null) the chart
+takes anything, so the walk stops there; FREE_FORM lists the mappings documented as open
+(extra entries are passed through to a config file or a ConfigMap).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from labctl.config.cluster import ClusterConfig
+from labctl.platform.component import Component
+from labctl.platform.render import components
+
+SHAPES = Path(__file__).parent / "data" / "chart_shapes"
+FREE_FORM = {
+    "argo-cd": {"configs.cm", "configs.params"},  # argocd-cm / argocd-cmd-params-cm entries
+    "loki": {"loki.limits_config", "loki.schemaConfig"},  # Loki config blocks (schema: open)
+}
+
+
+def unknown_keys(ours: Any, upstream: Any, free: set[str], path: str = "") -> list[str]:
+    if not isinstance(ours, dict) or not isinstance(upstream, dict) or not upstream:
+        return []
+    if path in free:
+        return []
+    missing = []
+    for key, value in ours.items():
+        where = f"{path}.{key}" if path else key
+        if key not in upstream:
+            missing.append(where)
+        else:
+            missing += unknown_keys(value, upstream[key], free, where)
+    return missing
+
+
+def charted(config: ClusterConfig) -> list[Component]:
+    return [c for c in components(config) if c.chart is not None]
+
+
+def test_every_chart_has_a_shape(example_config: ClusterConfig) -> None:
+    names = {c.chart.name for c in charted(example_config)}
+    assert names == {p.stem for p in SHAPES.glob("*.json")}
+
+
+@pytest.mark.parametrize("chart", sorted(p.stem for p in SHAPES.glob("*.json")))
+def test_values_use_only_keys_of_the_chart(example_config: ClusterConfig, chart: str) -> None:
+    shape = json.loads((SHAPES / f"{chart}.json").read_text())
+    found = [c for c in charted(example_config) if c.chart.name == chart]
+    assert found, f"no component uses {chart}"
+    for component in found:
+        missing = unknown_keys(component.values, shape["values"], FREE_FORM.get(chart, set()))
+        assert missing == [], f"{component.name}: keys not in {chart} values.yaml: {missing}"
+
+
+@pytest.mark.parametrize("chart", sorted(p.stem for p in SHAPES.glob("*.json")))
+def test_pinned_version_is_the_one_the_shape_came_from(
+    example_config: ClusterConfig, chart: str
+) -> None:
+    shape = json.loads((SHAPES / f"{chart}.json").read_text())
+    (component,) = [c for c in charted(example_config) if c.chart.name == chart][:1]
+    if shape["version"] in ("0.0.0", "v0.0.0"):  # cert-manager stamps versions at release
+        pytest.skip("upstream file carries a placeholder version")
+    assert component.chart.version.lstrip("v") == str(shape["version"]).lstrip("v")
+
+
+def test_unknown_key_is_reported_with_its_path() -> None:
+    upstream = {"server": {"ha": {"replicas": None}}}
+    assert unknown_keys({"server": {"ha": {"replica": 3}}}, upstream, set()) == [
+        "server.ha.replica"
+    ]
