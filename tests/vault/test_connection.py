@@ -28,6 +28,17 @@ def test_raw_calls_keep_health_codes_as_data(cluster: VaultCluster) -> None:
     assert [r.status for r in replies] == [200, 429]
 
 
+def test_https_listener_goes_through_the_https_pod_proxy(cluster: VaultCluster) -> None:
+    cluster.deploy(FakeVault())
+    vault = FakeVault()
+    cluster.kube.route(
+        "*", r"/api/v1/namespaces/vault/pods/https:vault-0:8200/proxy/.*", vault.kube_handler
+    )
+    (node,) = nodes(replace(cluster.target, scheme="https"))
+    assert node.call("GET", "sys/health").status == 200
+    assert vault.calls("GET", "sys/health")
+
+
 def test_direct_address_with_hvac() -> None:
     with FakeVault() as vault:
         (node,) = nodes(VaultTarget(address=vault.url, timeout=2))

@@ -37,6 +37,10 @@ Address = Annotated[
     str | None,
     typer.Option("--address", envvar="VAULT_ADDR", help="Reach Vault here, not via the pods."),
 ]
+PodScheme = Annotated[
+    str,
+    typer.Option("--pod-scheme", help="http, or https when Vault's listener has TLS (pod proxy)."),
+]
 Timeout = Annotated[float, typer.Option("--timeout", help="Seconds to wait for each call.")]
 Pod = Annotated[str | None, typer.Argument(help="One replica (default: every sealed one).")]
 Mount = Annotated[str, typer.Option("--mount", help="The database engine's mount path.")]
@@ -44,7 +48,7 @@ Mount = Annotated[str, typer.Option("--mount", help="The database engine's mount
 
 def _target(
     address: str | None, namespace: str, statefulset: str, kubeconfig: Path | None,
-    context: str | None, timeout: float,
+    context: str | None, timeout: float, pod_scheme: str = "http",
 ) -> VaultTarget:  # fmt: skip
     from labctl.cluster.client import ClusterTarget
     from labctl.vault.connection import VaultTarget
@@ -52,7 +56,7 @@ def _target(
     cluster = ClusterTarget(kubeconfig=kubeconfig, context=context, timeout=timeout)
     return VaultTarget(
         address=address, namespace=namespace, statefulset=statefulset, cluster=cluster,
-        ca_cert=os.environ.get("VAULT_CACERT"), timeout=timeout,
+        ca_cert=os.environ.get("VAULT_CACERT"), timeout=timeout, scheme=pod_scheme,
     )  # fmt: skip
 
 
@@ -116,6 +120,7 @@ def status(
     output: Output = "table",
     namespace: Namespace = "vault",
     statefulset: StatefulSet = "vault",
+    pod_scheme: PodScheme = "http",
     address: Address = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -125,7 +130,7 @@ def status(
     from labctl.vault.overview import read_overview
 
     with _errors():
-        target = _target(address, namespace, statefulset, kubeconfig, context, timeout)
+        target = _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
         overview = read_overview(_nodes(target), _token(required=False))
     _show_overview(overview, output)
     if not overview.healthy:
@@ -170,6 +175,7 @@ def unseal(
     ] = False,
     namespace: Namespace = "vault",
     statefulset: StatefulSet = "vault",
+    pod_scheme: PodScheme = "http",
     address: Address = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -179,7 +185,7 @@ def unseal(
     from labctl.vault.unseal import KeyRing, unseal_all
 
     with _errors():
-        target = _target(address, namespace, statefulset, kubeconfig, context, timeout)
+        target = _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
         results = unseal_all(_nodes(target, pod), KeyRing(_secret), migrate)
     for result in results:
         progress = f" ({result.progress}/{result.threshold} keys)" if result.sealed else ""
@@ -211,6 +217,7 @@ def recover_raft(
     yes: Yes = False,
     namespace: Namespace = "vault",
     statefulset: StatefulSet = "vault",
+    pod_scheme: PodScheme = "http",
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     timeout: Timeout = 10.0,
@@ -222,7 +229,7 @@ def recover_raft(
     from labctl.vault.unseal import KeyRing
 
     with _errors():
-        target = _target(None, namespace, statefulset, kubeconfig, context, timeout)
+        target = _target(None, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
         kube = connect_kube(target)
         ids = dict(item.split("=", 1) for item in node_id or [])
         plan = rr.plan_recovery(
@@ -277,6 +284,7 @@ def generate_root(
     ] = None,
     namespace: Namespace = "vault",
     statefulset: StatefulSet = "vault",
+    pod_scheme: PodScheme = "http",
     address: Address = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -292,7 +300,7 @@ def generate_root(
         err(f"OTP:   {attempt.otp}  (shown once: needed to decode if this run stops)")
 
     with _errors():
-        target = _target(address, namespace, statefulset, kubeconfig, context, timeout)
+        target = _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
         node = _nodes(target, pod)[0]
         if cancel:
             gr.cancel(node)
@@ -327,6 +335,7 @@ def configure(
     output: Output = "table",
     namespace: Namespace = "vault",
     statefulset: StatefulSet = "vault",
+    pod_scheme: PodScheme = "http",
     address: Address = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -337,7 +346,9 @@ def configure(
 
     with _errors():
         desired = load_spec(spec)
-        client = _client(_target(address, namespace, statefulset, kubeconfig, context, timeout))
+        client = _client(
+            _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
+        )
         changes = configure(client, desired, apply=False)
         pending = [c for c in changes if c.action is not Action.UNCHANGED]
         if pending and not dry_run:
@@ -369,6 +380,7 @@ def db_list(
     output: Output = "table",
     namespace: Namespace = "vault",
     statefulset: StatefulSet = "vault",
+    pod_scheme: PodScheme = "http",
     address: Address = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -378,7 +390,9 @@ def db_list(
     from labctl.vault.db import read_engine
 
     with _errors():
-        client = _client(_target(address, namespace, statefulset, kubeconfig, context, timeout))
+        client = _client(
+            _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
+        )
         engine = read_engine(client, mount)
     if output != "table":
         emit([asdict(engine)], output, ())
@@ -400,6 +414,7 @@ def db_rotate_root(
     mount: Mount = "database",
     namespace: Namespace = "vault",
     statefulset: StatefulSet = "vault",
+    pod_scheme: PodScheme = "http",
     address: Address = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -411,7 +426,9 @@ def db_rotate_root(
     action = rotate_root(connection, mount)
     typer.echo(f"{action.verb} {action.path}\n{action.consequence}")
     with _errors():
-        client = _client(_target(address, namespace, statefulset, kubeconfig, context, timeout))
+        client = _client(
+            _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
+        )
         _confirm(f"Rotate the root password of {connection}?", yes)
         action.run(client)
     typer.echo(f"rotated the root password of {connection}")
@@ -424,6 +441,7 @@ def db_leases(
     output: Output = "table",
     namespace: Namespace = "vault",
     statefulset: StatefulSet = "vault",
+    pod_scheme: PodScheme = "http",
     address: Address = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -433,7 +451,9 @@ def db_leases(
     from labctl.vault.db import leases
 
     with _errors():
-        client = _client(_target(address, namespace, statefulset, kubeconfig, context, timeout))
+        client = _client(
+            _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
+        )
         found = leases(client, role, mount)
     emit([{"lease_id": lease} for lease in found], output, ("lease_id",))
 
@@ -445,6 +465,7 @@ def db_revoke_prefix(
     mount: Mount = "database",
     namespace: Namespace = "vault",
     statefulset: StatefulSet = "vault",
+    pod_scheme: PodScheme = "http",
     address: Address = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
@@ -454,7 +475,9 @@ def db_revoke_prefix(
     from labctl.vault.db import leases, revoke_prefix
 
     with _errors():
-        client = _client(_target(address, namespace, statefulset, kubeconfig, context, timeout))
+        client = _client(
+            _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
+        )
         action = revoke_prefix(role, len(leases(client, role, mount)), mount)
         typer.echo(f"{action.verb} {action.path}\n{action.consequence}")
         _confirm(f"Revoke every lease of {role}?", yes)
