@@ -16,6 +16,7 @@ from labctl.cli import (
     db,
     health,
     node,
+    recover,
     render,
     snapshot,
     troubleshoot,
@@ -59,6 +60,7 @@ app.add_typer(workloads.pods, name="pods")
 app.add_typer(workloads.jobs, name="jobs")
 app.add_typer(troubleshoot.app, name="troubleshoot")
 app.command("alerts")(alerts.alerts)
+app.command("recover")(recover.recover)
 app.add_typer(backup.app, name="backup")
 app.add_typer(db.app, name="db")
 app.command("init")(render.init)

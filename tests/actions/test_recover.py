@@ -1,0 +1,117 @@
+"""The recovery walk: stage order, automatic Argo CD fixes, and stopping at the first human step."""
+
+from __future__ import annotations
+
+from labctl.actions.recover import plan_recover
+from labctl.checks import run_checks
+from labctl.cluster.snapshot import Snapshot
+from tests.actions.argo_objects import application
+from tests.actions.objects import pod
+from tests.support.fake_kube import Obj
+
+ACTIVE = {"initialized": True, "sealed": False, "standby": False, "version": "1.17.6"}
+STANDBY = {**ACTIVE, "standby": True}
+SEALED = {"initialized": True, "sealed": True, "standby": True, "version": "1.17.6"}
+SEAL_OK = {"type": "awskms", "initialized": True, "sealed": False, "storage_type": "raft"}
+
+
+def snapshot(
+    *,
+    vault: dict[str, tuple[int, Obj]] | None = None,
+    apps: list[Obj] | None = None,
+    pods: list[Obj] | None = None,
+    certificates: list[Obj] | None = None,
+) -> Snapshot:
+    if vault is None:
+        vault = {"vault-0": (200, ACTIVE), "vault-1": (429, STANDBY), "vault-2": (429, STANDBY)}
+    snap = Snapshot(
+        resources={
+            "applications.argoproj.io": apps or [],
+            "pods": pods or [],
+            "certificates.cert-manager.io": certificates or [],
+            "nodes": [],
+            "persistentvolumeclaims": [],
+        }
+    )
+    for name, (status, health) in vault.items():
+        snap.extras[f"vault/{name}/sys-health.json"] = health
+        snap.extra_statuses[f"vault/{name}/sys-health.json"] = status
+        seal = {**SEAL_OK, "sealed": health["sealed"]}
+        snap.extras[f"vault/{name}/sys-seal-status.json"] = seal
+    return snap
+
+
+def walk(snap: Snapshot):  # type: ignore[no-untyped-def]
+    return plan_recover(snap, run_checks(snap))
+
+
+def crashing(name: str, namespace: str) -> Obj:
+    broken = pod(name, namespace, ready=False)
+    broken["status"]["containerStatuses"] = [
+        {
+            "name": "main",
+            "ready": False,
+            "restartCount": 9,
+            "image": "x",
+            "imageID": "",
+            "state": {"waiting": {"reason": "CrashLoopBackOff"}},
+        }
+    ]
+    return broken
+
+
+def test_a_sealed_vault_stops_the_walk_at_vault() -> None:
+    result = walk(
+        snapshot(
+            vault={"vault-0": (200, ACTIVE), "vault-1": (503, SEALED), "vault-2": (429, STANDBY)},
+            apps=[application("taskapp", sync="OutOfSync")],
+        )
+    )
+    stopped = result.stopped_at
+    assert stopped is not None and stopped.name == "Vault"
+    assert stopped.next_command == "labctl vault unseal vault-1"
+    assert [s.state for s in result.stages] == ["needs a person"] + ["not checked"] * 4
+    assert result.plan.steps == ()  # nothing after Vault is touched
+
+
+def test_unreadable_vault_needs_a_person() -> None:
+    result = walk(snapshot(vault={}))
+    assert result.stopped_at.name == "Vault"
+    assert result.stopped_at.next_command == "labctl vault status"
+
+
+def test_drifted_apps_before_the_human_step_are_refreshed_and_synced() -> None:
+    ingress = application("ingress-nginx", sync="OutOfSync")
+    taskapp = application("taskapp", health="Degraded")
+    result = walk(snapshot(apps=[ingress, taskapp], pods=[crashing("backend-1", "taskapp")]))
+    assert [(s.name, s.state) for s in result.stages] == [
+        ("Vault", "ok"),
+        ("Argo CD", "ok"),
+        ("ingress", "automatic"),
+        ("monitoring", "ok"),
+        ("applications", "needs a person"),
+    ]
+    assert result.stopped_at.next_command == "labctl troubleshoot pod backend-1 -n taskapp"
+    assert [(s.verb, s.name) for s in result.plan.steps] == [
+        ("refresh", "ingress-nginx"),
+        ("wait", "ingress-nginx"),
+        ("sync", "ingress-nginx"),
+        ("wait", "ingress-nginx"),
+    ]
+    assert result.plan.steps[0].body == {
+        "metadata": {"annotations": {"argocd.argoproj.io/refresh": "hard"}}
+    }
+
+
+def test_an_app_with_a_running_operation_is_left_alone() -> None:
+    busy = application("grafana", sync="OutOfSync", phase="Running")
+    result = walk(snapshot(apps=[busy]))
+    assert result.stopped_at is None
+    assert result.plan.steps == ()
+    assert "monitoring: grafana: an operation is running; not syncing it" in result.plan.warnings
+
+
+def test_a_healthy_cluster_needs_nothing() -> None:
+    result = walk(snapshot(apps=[application("vault"), application("taskapp")]))
+    assert result.stopped_at is None and result.plan.steps == ()
+    assert all(s.state == "ok" for s in result.stages)
