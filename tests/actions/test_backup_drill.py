@@ -11,7 +11,6 @@ from lightkube import Client
 from labctl.actions import drill
 from labctl.actions.backup import FINGERPRINT_ANNOTATION
 from labctl.actions.plan import ActionFailed, Plan
-from labctl.actions.restore import read_namespace
 from labctl.db.errors import DbError
 from labctl.db.fingerprint import Fingerprint
 from tests.support.fake_kube import FakeKube
@@ -43,13 +42,8 @@ def seed(fake: FakeKube, *, record: Fingerprint | None = DATA) -> None:
 
 
 def prepare(client: Client) -> tuple[Plan, Fingerprint | None]:
-    chosen = drill.choose_backup(client, "taskapp")
-    recorded = drill.recorded_fingerprint(client, chosen.name, "taskapp")
-    target = read_namespace(client, drill.drill_namespace("taskapp", NOW))
-    plan = drill.plan_drill(
-        chosen, "taskapp", target, "good-restore-1", recorded=recorded is not None
-    )
-    return plan, recorded
+    setup = drill.prepare_drill(client, "taskapp", NOW)
+    return setup.plan, setup.recorded
 
 
 def execute(
@@ -58,11 +52,9 @@ def execute(
     *,
     timeout: float = 10,
 ) -> drill.DrillReport:
-    plan, recorded = prepare(client)
-    state = drill.DrillState()
-    apply = drill.step_applier(client, state, source="taskapp", probe=probe, recorded=recorded)
-    return drill.run_drill(
-        plan, apply, state, backup="good", namespace="taskapp", timeout=timeout, retry_interval=0.02
+    setup = drill.prepare_drill(client, "taskapp", NOW)
+    return drill.execute_drill(
+        client, setup, "taskapp", probe, timeout=timeout, retry_interval=0.02
     )
 
 
@@ -84,8 +76,8 @@ def test_plan_maps_the_newest_completed_backup_into_a_drill_namespace(
     plan, recorded = prepare(client)
     assert recorded == DATA
     assert [(s.verb, s.kind, s.name) for s in plan.steps] == [
-        ("create", "Restore", "good-restore-1"),
-        ("wait", "Restore", "good-restore-1"),
+        ("create", "Restore", "good-restore-20261126120000"),
+        ("wait", "Restore", "good-restore-20261126120000"),
         ("ready", "Namespace", DRILL_NS),
         ("verify", "Namespace", DRILL_NS),
         ("delete", "Namespace", DRILL_NS),

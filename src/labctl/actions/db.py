@@ -21,9 +21,12 @@ if TYPE_CHECKING:
     from labctl.db.transport import Transport
 
 DSN_ENV = "LABCTL_DB_DSN"
-DEFAULT_SELECTOR = "app=postgres"
-DEFAULT_DATABASE = "taskappdb"  # the runbook's
-DEFAULT_USER = "taskapp"
+# What `labctl render` deploys (platform/taskapp.py): StatefulSet `postgres` in `taskapp`, its
+# superuser `postgres` over the local socket, database `taskapp`. The seed runbook's
+# deploy/postgres with user taskapp and database taskappdb is reached with flags.
+DEFAULT_SELECTOR = "app.kubernetes.io/name=postgres"
+DEFAULT_DATABASE = "taskapp"
+DEFAULT_USER = "postgres"
 
 
 @dataclass(frozen=True)

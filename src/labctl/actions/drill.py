@@ -20,7 +20,13 @@ from pydantic import BaseModel, ConfigDict
 
 from labctl.actions.backup import FINGERPRINT_ANNOTATION, Probe
 from labctl.actions.plan import ActionFailed, Executor, Plan, Retry, Step
-from labctl.actions.restore import NamespaceState, restore_body, wait_for_restore
+from labctl.actions.restore import (
+    NamespaceState,
+    read_namespace,
+    restore_body,
+    restore_name,
+    wait_for_restore,
+)
 from labctl.actions.velero import VELERO_NAMESPACE, BackupRow, list_backups, newest_usable
 
 if TYPE_CHECKING:
@@ -57,6 +63,50 @@ class DrillState:
     problems: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     log: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class DrillSetup:
+    """The plan, the backup it restores, and the fingerprint recorded with that backup."""
+
+    plan: Plan
+    backup: BackupRow
+    recorded: Fingerprint | None
+
+
+def prepare_drill(client: Client, namespace: str, now: datetime) -> DrillSetup:
+    """Choose the backup, read its record, and plan the drill (reads only)."""
+    chosen = choose_backup(client, namespace)
+    recorded = recorded_fingerprint(client, chosen.name, namespace)
+    target = read_namespace(client, drill_namespace(namespace, now))
+    restore = restore_name(chosen.name, now)
+    plan = plan_drill(chosen, namespace, target, restore, recorded=recorded is not None)
+    return DrillSetup(plan, chosen, recorded)
+
+
+def execute_drill(
+    client: Client,
+    setup: DrillSetup,
+    namespace: str,
+    probe: Probe,
+    *,
+    progress: Callable[[Step, str], None] = lambda step, message: None,
+    timeout: float | None = None,
+    retry_interval: float = 5.0,
+) -> DrillReport:
+    """Run a prepared drill; the report says whether it passed and that the copy is gone."""
+    state = DrillState()
+    apply = step_applier(client, state, source=namespace, probe=probe, recorded=setup.recorded)
+    return run_drill(
+        setup.plan,
+        apply,
+        state,
+        backup=setup.backup.name,
+        namespace=namespace,
+        progress=progress,
+        timeout=timeout,
+        retry_interval=retry_interval,
+    )
 
 
 def drill_namespace(namespace: str, now: datetime) -> str:

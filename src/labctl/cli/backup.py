@@ -134,9 +134,9 @@ def create(
     record: Annotated[
         bool, typer.Option("--record/--no-record", help="Record the data fingerprint for drills.")
     ] = True,
-    db_selector: DbSelector = "app=postgres",
-    database: Database = "taskappdb",
-    db_user: DbUser = "taskapp",
+    db_selector: DbSelector = "app.kubernetes.io/name=postgres",
+    database: Database = "taskapp",
+    db_user: DbUser = "postgres",
     yes: Yes = False,
     dry_run: DryRun = False,
     force: Force = False,
@@ -225,9 +225,9 @@ def drill(
     namespace: Annotated[
         str, typer.Option("-n", "--namespace", help="The namespace to drill.")
     ] = "taskapp",
-    db_selector: DbSelector = "app=postgres",
-    database: Database = "taskappdb",
-    db_user: DbUser = "taskapp",
+    db_selector: DbSelector = "app.kubernetes.io/name=postgres",
+    database: Database = "taskapp",
+    db_user: DbUser = "postgres",
     yes: Yes = False,
     dry_run: DryRun = False,
     timeout: Timeout = 1200.0,
@@ -243,34 +243,20 @@ def drill(
     from labctl.actions import drill as actions
     from labctl.actions.db import PodTarget, pod_probe
     from labctl.actions.plan import ActionFailed, authorize, render_plan
-    from labctl.actions.restore import NamespaceState, read_namespace, restore_name
 
     with errors_to_exit_codes():
         client = connect_to(kubeconfig, context, request_timeout)
-        chosen = actions.choose_backup(client, namespace)
-        recorded = actions.recorded_fingerprint(client, chosen.name, namespace)
-        now = _now()
-        target: NamespaceState = read_namespace(client, actions.drill_namespace(namespace, now))
-        plan = actions.plan_drill(
-            chosen, namespace, target, restore_name(chosen.name, now), recorded=recorded is not None
-        )
-        typer.echo(render_plan(plan))
+        setup = actions.prepare_drill(client, namespace, _now())
+        typer.echo(render_plan(setup.plan))
         if dry_run:
-            raise typer.Exit(3 if plan.refused else 0)
-        authorize(plan, yes=yes, ask=typer.confirm if _interactive() else None)
-        state = actions.DrillState()
-        probe = pod_probe(
-            client, PodTarget(namespace, selector=db_selector, database=database, user=db_user)
-        )
-        apply = actions.step_applier(
-            client, state, source=namespace, probe=probe, recorded=recorded
-        )
-        report = actions.run_drill(
-            plan,
-            apply,
-            state,
-            backup=chosen.name,
-            namespace=namespace,
+            raise typer.Exit(3 if setup.plan.refused else 0)
+        authorize(setup.plan, yes=yes, ask=typer.confirm if _interactive() else None)
+        target = PodTarget(namespace, selector=db_selector, database=database, user=db_user)
+        report = actions.execute_drill(
+            client,
+            setup,
+            namespace,
+            pod_probe(client, target),
             progress=lambda step, message: err(f"{step.verb} {step.target}: {message}"),
             timeout=timeout or None,
             retry_interval=poll_interval,

@@ -88,14 +88,17 @@ def dump(
         Path | None, typer.Option("-o", "--output-file", help="Default: <db>-<time>.dump")
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
+    compress: Annotated[
+        int | None, typer.Option("--compress", min=0, max=9, help="gzip level (pg_dump's default).")
+    ] = None,
     dsn: Dsn = None,
     pg_bin: PgBin = None,
     pod: Pod = None,
     namespace: Namespace = "taskapp",
-    selector: Selector = "app=postgres",
+    selector: Selector = "app.kubernetes.io/name=postgres",
     container: Container = None,
-    database: Database = "taskappdb",
-    db_user: DbUser = "taskapp",
+    database: Database = "taskapp",
+    db_user: DbUser = "postgres",
     kubeconfig: Kubeconfig = None,
     context: Context = None,
 ) -> None:
@@ -109,7 +112,7 @@ def dump(
             dsn, pg_bin, pod, namespace, selector, container, database, db_user, kubeconfig, context
         )
         out = output_file or default_dump_path(_database_name(dsn, database))
-        meta = dump_database(transport, out, overwrite=force)
+        meta = dump_database(transport, out, overwrite=force, compress=compress)
     typer.echo(
         f"wrote {out} ({meta.size} bytes, sha256 {meta.sha256}) from {transport.description}, "
         f"PostgreSQL {meta.server_version}\n"
@@ -138,10 +141,10 @@ def restore(
     pg_bin: PgBin = None,
     pod: Pod = None,
     namespace: Namespace = "taskapp",
-    selector: Selector = "app=postgres",
+    selector: Selector = "app.kubernetes.io/name=postgres",
     container: Container = None,
-    database: Database = "taskappdb",
-    db_user: DbUser = "taskapp",
+    database: Database = "taskapp",
+    db_user: DbUser = "postgres",
     kubeconfig: Kubeconfig = None,
     context: Context = None,
 ) -> None:
@@ -189,10 +192,10 @@ def users(
     pg_bin: PgBin = None,
     pod: Pod = None,
     namespace: Namespace = "taskapp",
-    selector: Selector = "app=postgres",
+    selector: Selector = "app.kubernetes.io/name=postgres",
     container: Container = None,
-    database: Database = "taskappdb",
-    db_user: DbUser = "taskapp",
+    database: Database = "taskapp",
+    db_user: DbUser = "postgres",
     kubeconfig: Kubeconfig = None,
     context: Context = None,
 ) -> None:
