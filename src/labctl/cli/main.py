@@ -20,6 +20,7 @@ from labctl.cli import (
     render,
     snapshot,
     troubleshoot,
+    validate,
     vault,
     workloads,
 )
@@ -66,6 +67,7 @@ app.add_typer(db.app, name="db")
 app.command("init")(render.init)
 app.command("render")(render.render)
 app.command("bootstrap")(render.bootstrap)
+app.command("validate")(validate.validate)
 
 
 def run() -> None:

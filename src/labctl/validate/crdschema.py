@@ -92,5 +92,6 @@ def validate(tree: Tree) -> Result:
         )
         for error in errors:
             path = ".".join(str(part) for part in error.absolute_path) or "(root)"
-            result.add(f"{path}: {error.message}", manifest.ref, "schema")
+            message = str(error.message).replace(", 'null'", "")[:300]
+            result.add(f"{path}: {message}", manifest.ref, "schema")
     return result

@@ -62,13 +62,21 @@ def _checkov() -> str:
     return found
 
 
-def scan(root: Path) -> list[dict[str, Any]]:
-    """checkov's failed checks for the Kubernetes objects below `root`."""
+@dataclass(frozen=True)
+class Scan:
+    failed: list[dict[str, Any]]  # checkov's failed_checks entries
+    resources: int
+    passed: int
+    parsing_errors: int
+
+
+def scan(root: Path) -> Scan:
+    """checkov's verdicts on the Kubernetes objects below `root`."""
     done = subprocess.run(
         [
             _checkov(),
             "--directory",
-            str(root),
+            str(root.resolve()),
             "--framework",
             "kubernetes",
             "--output",
@@ -86,29 +94,48 @@ def scan(root: Path) -> list[dict[str, Any]]:
         raise RuntimeError(f"checkov failed ({done.returncode}): {done.stderr[-2000:]}")
     report = json.loads(done.stdout or "{}")
     reports = report if isinstance(report, list) else [report]
-    return [
-        check for one in reports for check in (one.get("results") or {}).get("failed_checks") or []
-    ]
+    summaries = [one.get("summary") or {} for one in reports]
+    return Scan(
+        failed=[
+            check
+            for one in reports
+            for check in (one.get("results") or {}).get("failed_checks") or []
+        ],
+        resources=sum(int(s.get("resource_count", 0)) for s in summaries),
+        passed=sum(int(s.get("passed", 0)) for s in summaries),
+        parsing_errors=sum(int(s.get("parsing_errors", 0)) for s in summaries),
+    )
 
 
 def validate(tree: Tree, exceptions_file: Path | None = None) -> Result:
-    result = Result(NAME)
-    exceptions = load_exceptions(exceptions_file)
+    return judge(scan(tree.root), load_exceptions(exceptions_file), tree.root)
+
+
+def _relative(check: dict[str, Any], root: Path | None) -> str:
+    absolute = Path(str(check.get("file_abs_path", "")))
+    if root is not None and absolute.is_relative_to(root.resolve()):
+        return absolute.relative_to(root.resolve()).as_posix()
+    return str(check.get("file_path", "")).lstrip("/")
+
+
+def judge(scanned: Scan, exceptions: list[Exception_], root: Path | None = None) -> Result:
+    """Findings for the failed checks that no exception covers."""
+    result = Result(NAME, checked=scanned.resources)
+    failed = scanned.failed
     used: set[Exception_] = set()
-    failed = scan(tree.root)
-    resources_seen = set()
     for check in failed:
         check_id, resource = str(check["check_id"]), str(check["resource"])
-        resources_seen.add(resource)
         excused = next((e for e in exceptions if e.covers(check_id, resource)), None)
         if excused:
             used.add(excused)
             continue
-        where = f"{str(check.get('file_path', '')).lstrip('/')} {resource}"
+        where = f"{_relative(check, root)} {resource}"
         result.add(str(check.get("check_name", "")), where, check_id)
-    result.checked = len(resources_seen)
+    if scanned.parsing_errors:
+        result.add(f"checkov could not parse {scanned.parsing_errors} file(s)", check="parse")
+    covered = len(failed) - len(result.findings)
     result.notes.append(
-        f"checkov: {len(failed)} failed checks, {len(failed) - len(result.findings)} covered "
+        f"checkov: {scanned.passed} passed, {len(failed)} failed checks, {covered} covered "
         f"by {len(used)} of {len(exceptions)} listed exceptions"
     )
     for stale in exceptions:

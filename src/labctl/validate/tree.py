@@ -41,7 +41,7 @@ class Manifest:
     @property
     def ref(self) -> str:
         target = f"{self.namespace}/{self.name}" if self.namespace else self.name
-        return f"{self.path}#{self.index} {self.kind} {target}"
+        return f"{self.path}#{self.index} {self.kind} {target}".rstrip()
 
 
 @dataclass
