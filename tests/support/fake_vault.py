@@ -18,6 +18,7 @@ It answers what Vault would for the calls labctl makes:
   `{"errors": [...]}` bodies, 503 "Vault is sealed" while sealed.
 
 Tests script faults with `fail(path_regex, status, times)` and `delay`; `requests` records calls.
+It is long (about 650 lines) because it is one table of endpoints; each handler is short.
 """
 
 from __future__ import annotations

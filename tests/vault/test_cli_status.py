@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+from typer.testing import CliRunner
+
+from labctl.cli.vault import app
 from tests.support.fake_vault import FakeVault
 from tests.vault.cli import run
 from tests.vault.conftest import VaultCluster
@@ -62,3 +65,13 @@ def test_permission_denied_on_peers_is_a_warning(cluster: VaultCluster) -> None:
     result = run(cluster, "status", token=active.token_for("secret/"))
     assert result.exit_code == 0
     assert "Raft peers unknown" in result.output and "permission denied" in result.output
+
+
+def test_one_address_without_token_makes_no_quorum_claim() -> None:
+    with FakeVault() as vault:
+        result = CliRunner().invoke(
+            app, ["status", "--address", vault.url], env={"VAULT_TOKEN": None}
+        )
+    assert result.exit_code == 0, result.output
+    assert "voters" not in result.output and "tolerate" not in result.output
+    assert "set VAULT_TOKEN to list them" in result.output

@@ -64,3 +64,13 @@ def test_already_unsealed_sends_nothing(cluster: VaultCluster) -> None:
     result = run(cluster, "unseal")
     assert result.exit_code == 0 and "vault-0: already unsealed" in result.output
     assert not vault.calls("PUT", "sys/unseal")
+
+
+def test_unreachable_replica_is_skipped_and_reported(cluster: VaultCluster) -> None:
+    a, b = cluster.deploy(FakeVault(sealed=True), FakeVault(sealed=True))
+    b.keys = a.keys
+    cluster.kube.fail(r"/api/v1/namespaces/vault/pods/vault-0:8200/proxy/.*", 503, method="*")
+    result = run(cluster, "unseal", keys=a.keys[:3])
+    assert result.exit_code == 1  # not everything is unsealed
+    assert "vault-0: skipped" in result.output and "vault-1: unsealed" in result.output
+    assert not b.sealed

@@ -5,6 +5,10 @@ Thin: parse, call `labctl.vault`, render. Vault is reached through the API serve
 echo, keys always from a prompt without echo; neither is ever printed or logged. Exit codes as
 the other operations commands: 0 done, 1 Vault is not healthy (status), 3 refused or not
 confirmed, 4 Vault or API error, 5 timed out waiting.
+
+One module for the group (about 500 lines) because each command is only its options and a
+few calls; the options repeat per command so that `labctl vault status -n vault` reads like
+kubectl. The logic is in `labctl.vault`.
 """
 
 from __future__ import annotations
@@ -131,7 +135,7 @@ def status(
 
     with _errors():
         target = _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
-        overview = read_overview(_nodes(target), _token(required=False))
+        overview = read_overview(_nodes(target), _token(required=False), not address)
     _show_overview(overview, output)
     if not overview.healthy:
         raise typer.Exit(1)
@@ -157,9 +161,10 @@ def _show_overview(overview: Overview, output: str) -> None:
         typer.echo("\nRaft peers: not read (set VAULT_TOKEN to list them)")
     q = overview.quorum
     source = "" if overview.quorum_from_peers else " (assuming every replica votes)"
-    typer.echo(
-        f"\nvoters {q.voters}, quorum {q.size}, failure tolerance {q.failure_tolerance}{source}"
-    )
+    if q is not None:
+        typer.echo(
+            f"\nvoters {q.voters}, quorum {q.size}, failure tolerance {q.failure_tolerance}{source}"
+        )
     for warning in overview.warnings:
         typer.echo(f"! {warning}")
 
@@ -188,7 +193,8 @@ def unseal(
         target = _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
         results = unseal_all(_nodes(target, pod), KeyRing(_secret), migrate)
     for result in results:
-        progress = f" ({result.progress}/{result.threshold} keys)" if result.sealed else ""
+        known = result.sealed and result.threshold is not None
+        progress = f" ({result.progress}/{result.threshold} keys)" if known else ""
         typer.echo(f"{result.pod}: {result.note}{progress}")
     if any(r.sealed for r in results):
         raise typer.Exit(1)

@@ -33,7 +33,7 @@ class Replica:
 class Overview:
     replicas: list[Replica]
     peers: list[RaftPeer] | None  # None: not read (no token, or no unsealed replica)
-    quorum: Quorum
+    quorum: Quorum | None  # None: voters unknown (one address, no token)
     quorum_from_peers: bool  # False: assumed every replica is a voter
     warnings: list[str] = field(default_factory=list)
 
@@ -71,7 +71,11 @@ def read_peers(replicas: list[Replica], nodes: list[VaultNode], token: str) -> l
     raise VaultError("no unsealed replica to read the Raft configuration from")
 
 
-def read_overview(nodes: list[VaultNode], token: str | None = None) -> Overview:
+def read_overview(
+    nodes: list[VaultNode], token: str | None = None, replicas_vote: bool = True
+) -> Overview:
+    """Read every node; `replicas_vote`: without peers, count each node as a voter (true for
+    a StatefulSet's pods, not for one address behind a Service)."""
     replicas = [read_replica(n) for n in nodes]
     warnings: list[str] = []
     peers: list[RaftPeer] | None = None
@@ -80,12 +84,14 @@ def read_overview(nodes: list[VaultNode], token: str | None = None) -> Overview:
             peers = read_peers(replicas, nodes, token)
         except VaultError as error:
             warnings.append(f"Raft peers unknown: {error}")
-    q = peers_quorum(peers) if peers is not None else quorum(len(replicas))
+    q = peers_quorum(peers) if peers is not None else None
+    if q is None and replicas_vote:
+        q = quorum(len(replicas))
     warnings += judge(replicas, peers, q)
     return Overview(replicas, peers, q, peers is not None, warnings)
 
 
-def judge(replicas: list[Replica], peers: list[RaftPeer] | None, q: Quorum) -> list[str]:
+def judge(replicas: list[Replica], peers: list[RaftPeer] | None, q: Quorum | None) -> list[str]:
     """What an operator should know, worst first."""
     states = [r.status.state for r in replicas]
     notes: list[str] = []
@@ -106,15 +112,19 @@ def judge(replicas: list[Replica], peers: list[RaftPeer] | None, q: Quorum) -> l
             notes.append(
                 f"{r.name} is {r.status.state.value}" + (f": {r.error}" if r.error else "")
             )
-    if q.voters and q.failure_tolerance == 0:
-        notes.append(
-            f"{q.voters} voter(s) tolerate no failure: losing one stops Vault; run 3 replicas"
-        )
-    elif q.even:
-        notes.append(f"{q.voters} voters tolerate no more failures than {q.voters - 1}")
+    if q is not None:
+        notes += _quorum_notes(q)
     if peers is not None and sum(p.leader for p in peers) != 1:
         notes.append("the Raft configuration does not name exactly one leader")
     versions = {r.status.version for r in replicas if r.status.version}
     if len(versions) > 1:
         notes.append(f"replicas run different versions: {', '.join(sorted(versions))}")
     return notes
+
+
+def _quorum_notes(q: Quorum) -> list[str]:
+    if q.voters and q.failure_tolerance == 0:
+        return [f"{q.voters} voter(s) tolerate no failure: losing one stops Vault; run 3 replicas"]
+    if q.even:
+        return [f"{q.voters} voters tolerate no more failures than {q.voters - 1}"]
+    return []

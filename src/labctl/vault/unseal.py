@@ -48,7 +48,7 @@ class KeyRing:
 @dataclass(frozen=True)
 class UnsealResult:
     pod: str
-    sealed: bool
+    sealed: bool  # True also when the pod could not be read
     progress: int
     threshold: int | None
     migrated: bool
@@ -89,9 +89,19 @@ def unseal(node: VaultNode, keys: KeyRing, migrate: bool = False) -> UnsealResul
 
 
 def unseal_all(nodes: list[VaultNode], keys: KeyRing, migrate: bool = False) -> list[UnsealResult]:
-    """Unseal each sealed node in order, stopping at the first the user gives up on."""
+    """Unseal each sealed node in order, stopping at the first the user gives up on.
+
+    With several nodes, one that cannot be read (its pod is down) is reported and skipped.
+    """
     results: list[UnsealResult] = []
     for node in nodes:
+        try:
+            read_seal(node)
+        except VaultError as error:
+            if len(nodes) == 1:
+                raise
+            results.append(UnsealResult(node.name, True, 0, None, False, f"skipped: {error}"))
+            continue
         result = unseal(node, keys, migrate)
         results.append(result)
         if result.sealed:
