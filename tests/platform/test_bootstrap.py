@@ -1,0 +1,207 @@
+"""`labctl bootstrap` against the loopback fake API server: the plan, the calls, the waits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from typer.testing import CliRunner
+
+from labctl.actions.plan import ActionFailed, Executor, PlanTimeout
+from labctl.cli.main import app
+from labctl.cluster.client import ClusterTarget, connect
+from labctl.config.cluster import ClusterConfig
+from labctl.platform import bootstrap
+from labctl.platform.render import render
+from tests.support.fake_kube import FakeKube
+
+APP_NAMES_MIN = 10
+
+
+@pytest.fixture
+def fake() -> Iterator[FakeKube]:
+    with FakeKube() as server:
+        yield server
+
+
+@pytest.fixture
+def tree_dir(example_config: ClusterConfig, tmp_path: Path) -> Path:
+    render(example_config, tmp_path / "tree")
+    return tmp_path / "tree"
+
+
+def healthy_app(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "argoproj.io/v1alpha1",
+        "kind": "Application",
+        "metadata": {"name": name, "namespace": "argocd"},
+        "spec": {"project": "x"},
+        "status": {"sync": {"status": "Synced"}, "health": {"status": "Healthy"}},
+    }
+
+
+def available(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "argocd"},
+        "spec": {"selector": {"matchLabels": {"a": name}}, "template": {}},
+        "status": {"availableReplicas": 1, "replicas": 1},
+    }
+
+
+class Controllers:
+    """Plays the Job controller, the Deployment controller and Argo CD between polls."""
+
+    def __init__(self, fake: FakeKube, names: list[str]) -> None:
+        self.fake, self.names, self.ticks = fake, names, 0
+
+    def __call__(self, seconds: float) -> None:
+        self.ticks += 1
+        if self.fake.get("Job", "argocd-installer", "argocd") and self.ticks == 1:
+            self.fake.update("Job", "argocd-installer", "argocd", {"status": {"succeeded": 1}})
+            self.fake.add(*(available(d) for d in bootstrap.ARGOCD_DEPLOYMENTS))
+        elif self.ticks >= 3:
+            for name in self.names:
+                if self.fake.get("Application", name, "argocd") is None:
+                    self.fake.add(healthy_app(name))
+                else:
+                    self.fake.update(
+                        "Application", name, "argocd", {"status": healthy_app(name)["status"]}
+                    )
+
+
+def test_read_tree_lists_every_application(tree_dir: Path) -> None:
+    layout = bootstrap.read_tree(tree_dir)
+    assert layout.applications[0] == "platform-root"
+    assert {"vault", "argocd", "taskapp", "velero"} <= set(layout.applications)
+    assert [o["kind"] for o in layout.root] == ["AppProject", "Application"]
+
+
+def test_plan_installs_argocd_then_the_root(tree_dir: Path) -> None:
+    plan = bootstrap.plan_bootstrap(bootstrap.read_tree(tree_dir), set(), argocd_running=False)
+    verbs = [(s.verb, s.kind, s.name) for s in plan.steps]
+    assert verbs[0] == ("create", "Namespace", "argocd")
+    assert ("create", "Job", "argocd-installer") in verbs
+    job_at = verbs.index(("wait", "Job", "argocd-installer"))
+    root_at = verbs.index(("create", "Application", "platform-root"))
+    unbind_at = verbs.index(("delete", "ClusterRoleBinding", "argocd-installer"))
+    assert job_at < unbind_at < root_at
+    assert verbs[-1] == ("wait", "Application", "*")
+
+
+def test_plan_skips_the_install_when_argocd_runs(tree_dir: Path) -> None:
+    layout = bootstrap.read_tree(tree_dir)
+    existing = {("Application", "argocd", "platform-root")}
+    plan = bootstrap.plan_bootstrap(layout, existing, argocd_running=True)
+    assert [s.kind for s in plan.steps] == ["AppProject", "Application", "Application"]
+    assert plan.steps[1].verb == "update"
+    assert any("already runs" in w for w in plan.warnings)
+
+
+def test_bootstrap_applies_waits_and_cleans_up(
+    fake: FakeKube, tree_dir: Path, tmp_path: Path
+) -> None:
+    client = connect(ClusterTarget(kubeconfig=fake.kubeconfig(tmp_path / "kc"), timeout=5))
+    layout = bootstrap.read_tree(tree_dir)
+    existing, running = bootstrap.read_existing(client, layout)
+    assert existing == set() and running is False
+    plan = bootstrap.plan_bootstrap(layout, existing, running)
+    seen: list[list[dict[str, str]]] = []
+    executor = Executor(
+        bootstrap.step_applier(client, seen.append),
+        sleep=Controllers(fake, layout.applications),
+        retry_interval=0.0,
+        timeout=30,
+    )
+    done = executor.run(plan)
+    assert done[-1][1] == f"all {len(layout.applications)} Applications Synced and Healthy"
+    assert fake.get("ClusterRoleBinding", "argocd-installer") is None
+    assert fake.get("Application", "platform-root", "argocd")["spec"]["project"] == "platform-root"
+    assert fake.get("ConfigMap", "argocd-installer-values", "argocd") is not None
+    assert any(r["sync"] == "Missing" for r in seen[0])  # progress was shown while waiting
+    posts = [r.path for r in fake.calls("POST")]
+    assert posts.index("/api/v1/namespaces") < posts.index("/apis/batch/v1/namespaces/argocd/jobs")
+
+
+def test_a_failed_install_job_stops_with_its_logs_command(
+    fake: FakeKube, tree_dir: Path, tmp_path: Path
+) -> None:
+    client = connect(ClusterTarget(kubeconfig=fake.kubeconfig(tmp_path / "kc"), timeout=5))
+    layout = bootstrap.read_tree(tree_dir)
+    plan = bootstrap.plan_bootstrap(layout, set(), False)
+
+    def fail(_: float) -> None:
+        fake.update(
+            "Job",
+            "argocd-installer",
+            "argocd",
+            {
+                "status": {
+                    "conditions": [
+                        {"type": "Failed", "status": "True", "reason": "BackoffLimitExceeded"}
+                    ]
+                }
+            },
+        )
+
+    with pytest.raises(ActionFailed, match="kubectl -n argocd logs job/argocd-installer"):
+        Executor(bootstrap.step_applier(client), sleep=fail, retry_interval=0.0, timeout=30).run(
+            plan
+        )
+
+
+def test_waiting_for_applications_times_out(fake: FakeKube, tree_dir: Path, tmp_path: Path) -> None:
+    client = connect(ClusterTarget(kubeconfig=fake.kubeconfig(tmp_path / "kc"), timeout=5))
+    fake.add(*(available(d) for d in bootstrap.ARGOCD_DEPLOYMENTS))
+    layout = bootstrap.read_tree(tree_dir)
+    existing, running = bootstrap.read_existing(client, layout)
+    plan = bootstrap.plan_bootstrap(layout, existing, running)
+    clock = iter(range(0, 10_000, 10))
+    executor = Executor(
+        bootstrap.step_applier(client), sleep=lambda _: None, retry_interval=0.0, timeout=25,
+        clock=lambda: float(next(clock)),
+    )  # fmt: skip
+    with pytest.raises(PlanTimeout, match=r"0/16 ready; waiting for platform-root"):
+        executor.run(plan)
+
+
+def test_cli_bootstrap_dry_run_prints_the_plan(
+    fake: FakeKube, tree_dir: Path, tmp_path: Path
+) -> None:
+    kubeconfig = fake.kubeconfig(tmp_path / "kc")
+    result = CliRunner().invoke(
+        app, ["bootstrap", str(tree_dir), "--kubeconfig", str(kubeconfig), "--dry-run"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "Plan: bootstrap the platform" in result.output
+    assert "create  Job argocd/argocd-installer" in result.output
+    assert fake.calls("POST") == []
+
+
+def test_cli_bootstrap_with_yes_finishes_when_everything_is_ready(
+    fake: FakeKube, tree_dir: Path, tmp_path: Path
+) -> None:
+    layout = bootstrap.read_tree(tree_dir)
+    fake.add(*(available(d) for d in bootstrap.ARGOCD_DEPLOYMENTS))
+    fake.add(*(healthy_app(n) for n in layout.applications if n != "platform-root"))
+    fake.add(healthy_app("platform-root"))
+    kubeconfig = fake.kubeconfig(tmp_path / "kc")
+    args = ["bootstrap", str(tree_dir), "--kubeconfig", str(kubeconfig), "--yes", "--poll", "0"]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 0, result.output
+    assert "Argo CD already runs" in result.output
+    assert (
+        len(fake.calls("PATCH", "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications")) == 1
+    )
+
+
+def test_cli_bootstrap_without_a_tree_says_render_first(tmp_path: Path, fake: FakeKube) -> None:
+    kubeconfig = fake.kubeconfig(tmp_path / "kc")
+    result = CliRunner().invoke(
+        app, ["bootstrap", str(tmp_path / "nope"), "--kubeconfig", str(kubeconfig)]
+    )
+    assert result.exit_code == 1
+    assert "run `labctl render` first" in result.output

@@ -1,0 +1,43 @@
+"""`labctl init` and `labctl render` through the CLI: files, messages, exit codes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from labctl.cli.main import app
+
+from .conftest import EXAMPLE
+
+
+def test_init_writes_a_config_that_renders(tmp_path: Path) -> None:
+    runner = CliRunner()
+    config = tmp_path / "cluster.yaml"
+    assert runner.invoke(app, ["init", str(config)]).exit_code == 0
+    assert config.read_text() == EXAMPLE.read_text()
+    result = runner.invoke(app, ["render", str(config), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 0, result.output
+    assert "50 files (50 written, 0 unchanged, 0 removed)" in result.output
+    assert (tmp_path / "out" / "apps" / "vault.yaml").is_file()
+
+
+def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
+    config = tmp_path / "cluster.yaml"
+    config.write_text("mine")
+    result = CliRunner().invoke(app, ["init", str(config)])
+    assert result.exit_code == 3
+    assert "exists; use --force" in result.output
+    assert config.read_text() == "mine"
+
+
+def test_render_reports_every_problem_and_exits_3(tmp_path: Path) -> None:
+    config = tmp_path / "cluster.yaml"
+    text = EXAMPLE.read_text().replace("replicas: 3               # odd", "replicas: 4  # even")
+    config.write_text(text.replace("acme_server: production", "acme_server: prod"))
+    result = CliRunner().invoke(app, ["render", str(config), "-o", str(tmp_path / "out")])
+    assert result.exit_code == 3
+    assert "2 problem(s)" in result.output
+    assert "vault.replicas 4 is even" in result.output
+    assert "(did you mean 'production'?)" in result.output
+    assert not (tmp_path / "out").exists()
