@@ -66,7 +66,7 @@ CASES: list[tuple[str, Check, list[tuple[str, str]]]] = [
     (
         "rule-selected",
         checks.rules_selected,
-        [("rule-not-selected", "selects release='monitoring'")],
+        [("rule-not-selected", "ruleSelector {'matchLabels': {'release': 'monitoring'}}")],
     ),
 ]
 
@@ -119,3 +119,17 @@ def test_allowed_disruptions_round_like_kubernetes(
     budget: dict[str, int | str], replicas: int, allowed: int | None
 ) -> None:
     assert checks._allowed_disruptions(budget, replicas) == allowed
+
+
+def test_rules_are_selected_when_the_chart_selects_every_rule(tmp_path: Path) -> None:
+    tree = tree_of(tmp_path, "xref/rule-selected-fail.yaml")
+    application = next(tree.of_kind("Application"))
+    application.obj["spec"]["source"]["helm"] = {
+        "valuesObject": {"prometheus": {"prometheusSpec": {"ruleSelectorNilUsesHelmValues": False}}}
+    }
+    assert list(checks.rules_selected(tree)) == []
+    selector = {"matchLabels": {"team": "platform"}}
+    application.obj["spec"]["source"]["helm"]["valuesObject"]["prometheus"]["prometheusSpec"][
+        "ruleSelector"
+    ] = selector
+    assert [issue[0] for issue in checks.rules_selected(tree)] == ["rule-not-selected"]

@@ -286,27 +286,48 @@ def vault_roles_dedicated(tree: Tree) -> Iterator[Issue]:
                         )
 
 
-def rules_selected(tree: Tree) -> Iterator[Issue]:
-    """PrometheusRules carry the label kube-prometheus-stack's Prometheus selects them by."""
-    releases = set()
+def _rule_selector(tree: Tree) -> dict[str, Any] | None:
+    """The label selector kube-prometheus-stack's Prometheus picks PrometheusRules with.
+
+    From the chart's values: an explicit `ruleSelector`; else, when
+    `ruleSelectorNilUsesHelmValues` is true (the default), `release: <Helm release>` (Argo CD's
+    `releaseName`, else the Application's name); else every rule ({}). None: no such chart.
+    """
+    selectors = []
     for application in tree.of_kind("Application"):
         spec = application.obj.get("spec") or {}
         for source in spec.get("sources") or [spec.get("source") or {}]:
             chart = str(source.get("chart") or source.get("repoURL", ""))
-            if chart.rstrip("/").endswith(KUBE_PROMETHEUS_STACK):
-                helm = source.get("helm") or {}
-                releases.add(str(helm.get("releaseName") or application.name))
-    if len(releases) != 1:
-        return
-    release = releases.pop()
+            if not chart.rstrip("/").endswith(KUBE_PROMETHEUS_STACK):
+                continue
+            helm = source.get("helm") or {}
+            values = helm.get("valuesObject") or {}
+            if isinstance(helm.get("values"), str):
+                values = {**(yaml.safe_load(helm["values"]) or {}), **values}
+            prometheus = (values.get("prometheus") or {}).get("prometheusSpec") or {}
+            if prometheus.get("ruleSelector"):
+                selectors.append(dict(prometheus["ruleSelector"]))
+            elif prometheus.get("ruleSelectorNilUsesHelmValues", True):
+                release = str(helm.get("releaseName") or application.name)
+                selectors.append({"matchLabels": {"release": release}})
+            else:
+                selectors.append({})
+    return selectors[0] if len(selectors) == 1 else None
+
+
+def rules_selected(tree: Tree) -> Iterator[Issue]:
+    """PrometheusRules carry the labels kube-prometheus-stack's Prometheus selects them by."""
+    selector = _rule_selector(tree)
+    if not selector:
+        return  # no (single) kube-prometheus-stack, or it selects every rule
     for rule in tree.of_kind("PrometheusRule"):
         labels = (rule.obj.get("metadata") or {}).get("labels") or {}
-        if labels.get("release") != release:
+        if not matches(selector, labels):
             yield (
                 "rule-not-selected",
                 rule.ref,
-                f"label release={labels.get('release')!r}; kube-prometheus-stack's Prometheus "
-                f"selects release={release!r}",
+                f"labels {labels} do not match kube-prometheus-stack's ruleSelector {selector}: "
+                "Prometheus would not load these rules",
             )
 
 
