@@ -101,6 +101,7 @@ class FakeVault:
     keys: list[str] = field(default_factory=list)  # unseal keys (Shamir) or recovery keys
     tokens: dict[str, list[str]] = field(default_factory=dict)  # token -> allowed path prefixes
     raft_servers: list[Obj] = field(default_factory=list)
+    unhealthy: set[str] = field(default_factory=set)  # node ids autopilot reports unhealthy
     delay: float = 0.0
     requests: list[Call] = field(default_factory=list)
     # Vault's stored state
@@ -428,15 +429,17 @@ class FakeVault:
     def _autopilot(self, method: str, body: Obj) -> tuple[int, Obj]:
         voters = [s["node_id"] for s in self.raft_servers if s.get("voter", True)]
         leader = next((s["node_id"] for s in self.raft_servers if s.get("leader")), "")
-        size = len(voters) // 2 + 1
+        size = len([v for v in voters if v not in self.unhealthy]) // 2 + 1
         servers = {
             s["node_id"]: {"id": s["node_id"], "name": s["node_id"], "address": s["address"],
-                           "node_status": "alive", "healthy": True,
+                           "node_status": "alive", "healthy": s["node_id"] not in self.unhealthy,
                            "status": "leader" if s.get("leader") else "voter",
                            "version": self.version}
             for s in self.raft_servers
         }  # fmt: skip
-        return 200, {"data": {"healthy": True, "failure_tolerance": max(0, len(voters) - size),
+        healthy_voters = len([v for v in voters if v not in self.unhealthy])
+        return 200, {"data": {"healthy": not self.unhealthy,
+                              "failure_tolerance": max(0, healthy_voters - size),
                               "leader": leader, "voters": voters, "servers": servers}}  # fmt: skip
 
     def _sys_auth(self, method: str, body: Obj) -> tuple[int, Obj]:

@@ -75,3 +75,13 @@ def test_one_address_without_token_makes_no_quorum_claim() -> None:
     assert result.exit_code == 0, result.output
     assert "voters" not in result.output and "tolerate" not in result.output
     assert "set VAULT_TOKEN to list them" in result.output
+
+
+def test_autopilot_reports_an_unhealthy_voter(cluster: VaultCluster) -> None:
+    active, _, _ = cluster.deploy(FakeVault(), FakeVault(standby=True), FakeVault(standby=True))
+    active.unhealthy = {"vault-2"}
+    result = run(cluster, "status", token=active.root_token)
+    assert "voters 3, quorum 2, failure tolerance 1" in result.output
+    assert "autopilot: UNHEALTHY, failure tolerance now 0" in result.output
+    assert "autopilot: the cluster is unhealthy (vault-2)" in result.output
+    assert "only 0 failure(s) tolerated right now" in result.output

@@ -165,6 +165,11 @@ def _show_overview(overview: Overview, output: str) -> None:
         typer.echo(
             f"\nvoters {q.voters}, quorum {q.size}, failure tolerance {q.failure_tolerance}{source}"
         )
+    if overview.autopilot is not None:
+        health = "healthy" if overview.autopilot.healthy else "UNHEALTHY"
+        typer.echo(
+            f"autopilot: {health}, failure tolerance now {overview.autopilot.failure_tolerance}"
+        )
     for warning in overview.warnings:
         typer.echo(f"! {warning}")
 

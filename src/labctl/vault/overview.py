@@ -7,19 +7,25 @@ sys/seal-status per replica (unauthenticated), and, with a token, the Raft confi
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from labctl.vault.connection import VaultNode
 from labctl.vault.errors import VaultError
 from labctl.vault.status import (
+    AutopilotState,
     Quorum,
     RaftPeer,
     ReplicaState,
     ReplicaStatus,
+    autopilot_state,
     peers_quorum,
     quorum,
     raft_peers,
     replica_status,
 )
+
+RAFT_CONFIGURATION = "sys/storage/raft/configuration"
+AUTOPILOT = "sys/storage/raft/autopilot/state"
 
 
 @dataclass(frozen=True)
@@ -36,6 +42,7 @@ class Overview:
     quorum: Quorum | None  # None: voters unknown (one address, no token)
     quorum_from_peers: bool  # False: assumed every replica is a voter
     warnings: list[str] = field(default_factory=list)
+    autopilot: AutopilotState | None = None  # with a token, on Vault 1.7+
 
     @property
     def healthy(self) -> bool:
@@ -56,19 +63,21 @@ def read_replica(node: VaultNode) -> Replica:
     return Replica(node.name, replica_status(health.status, health.body, seal_body))
 
 
-def read_peers(replicas: list[Replica], nodes: list[VaultNode], token: str) -> list[RaftPeer]:
-    """The Raft configuration, from the active replica (any unsealed one will forward)."""
+def read_authenticated(
+    replicas: list[Replica], nodes: list[VaultNode], token: str, path: str
+) -> dict[str, Any]:
+    """GET `path` from the active replica (any unsealed one forwards to it)."""
     order = sorted(
         zip(replicas, nodes, strict=True),
         key=lambda rn: rn[0].status.state is not ReplicaState.ACTIVE,
     )
     for replica, node in order:
         if replica.status.state.unsealed:
-            reply = node.call("GET", "sys/storage/raft/configuration", token=token)
+            reply = node.call("GET", path, token=token)
             if reply.status != 200:
-                raise VaultError(f"reading the Raft configuration on {node.name}: {reply.errors}")
-            return raft_peers(reply.body)
-    raise VaultError("no unsealed replica to read the Raft configuration from")
+                raise VaultError(f"reading {path} on {node.name}: {reply.errors}")
+            return reply.body
+    raise VaultError(f"no unsealed replica to read {path} from")
 
 
 def read_overview(
@@ -79,16 +88,33 @@ def read_overview(
     replicas = [read_replica(n) for n in nodes]
     warnings: list[str] = []
     peers: list[RaftPeer] | None = None
+    autopilot: AutopilotState | None = None
     if token:
         try:
-            peers = read_peers(replicas, nodes, token)
+            peers = raft_peers(read_authenticated(replicas, nodes, token, RAFT_CONFIGURATION))
+            autopilot = autopilot_state(read_authenticated(replicas, nodes, token, AUTOPILOT))
         except VaultError as error:
-            warnings.append(f"Raft peers unknown: {error}")
+            warnings.append(f"Raft {'autopilot' if peers else 'peers'} unknown: {error}")
     q = peers_quorum(peers) if peers is not None else None
     if q is None and replicas_vote:
         q = quorum(len(replicas))
-    warnings += judge(replicas, peers, q)
-    return Overview(replicas, peers, q, peers is not None, warnings)
+    warnings += judge(replicas, peers, q) + _autopilot_notes(autopilot, q)
+    return Overview(replicas, peers, q, peers is not None, warnings, autopilot)
+
+
+def _autopilot_notes(autopilot: AutopilotState | None, q: Quorum | None) -> list[str]:
+    if autopilot is None:
+        return []
+    notes = []
+    if not autopilot.healthy:
+        sick = [s.name for s in autopilot.servers.values() if not s.healthy]
+        notes.append(f"autopilot: the cluster is unhealthy ({', '.join(sick) or 'no detail'})")
+    if q is not None and autopilot.failure_tolerance < q.failure_tolerance:
+        notes.append(
+            f"autopilot: only {autopilot.failure_tolerance} failure(s) tolerated right now "
+            "(a voter is unhealthy)"
+        )
+    return notes
 
 
 def judge(replicas: list[Replica], peers: list[RaftPeer] | None, q: Quorum | None) -> list[str]:
