@@ -30,6 +30,12 @@ INSTALL_FILE = "bootstrap/argocd-install.yaml"
 ROOT_FILE = "bootstrap/root.yaml"
 APPS_DIR = "apps"
 ARGOCD_DEPLOYMENTS = ("argocd-server", "argocd-repo-server")
+# What a person must do for an Application to become healthy (docs/platform.md, "First install").
+HINTS = {
+    "vault": "Vault waits to be initialized once: kubectl -n vault exec vault-0 -- "
+    "vault operator init -recovery-shares=5 -recovery-threshold=3",
+    "vault-config": "the PostSync Job needs the vault-configure-token Secret (docs/platform.md)",
+}
 
 
 @dataclass(frozen=True)
@@ -255,5 +261,9 @@ def _apps_ready(
     if waiting:
         shown = ", ".join(f"{r['name']} ({r['sync']}/{r['health']})" for r in waiting[:4])
         more = f" and {len(waiting) - 4} more" if len(waiting) > 4 else ""
-        raise Retry(f"{len(rows) - len(waiting)}/{len(rows)} ready; waiting for {shown}{more}")
+        hints = [HINTS[r["name"]] for r in waiting if r["name"] in HINTS and r["sync"] != "Missing"]
+        hint = f" ({hints[0]})" if hints else ""
+        raise Retry(
+            f"{len(rows) - len(waiting)}/{len(rows)} ready; waiting for {shown}{more}{hint}"
+        )
     return f"all {len(rows)} Applications Synced and Healthy"
