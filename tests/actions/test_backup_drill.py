@@ -14,7 +14,13 @@ from labctl.actions.plan import ActionFailed, Plan
 from labctl.db.errors import DbError
 from labctl.db.fingerprint import Fingerprint
 from tests.support.fake_kube import FakeKube
-from tests.support.fake_velero import FakeVelero, backup, pod
+from tests.support.fake_velero import (
+    FakeVelero,
+    backup,
+    persistent_volume,
+    persistent_volume_claim,
+    pod,
+)
 
 NOW = datetime(2026, 11, 26, 12, 0, 0, tzinfo=UTC)
 DRILL_NS = "taskapp-drill-20261126120000"
@@ -38,6 +44,8 @@ def seed(fake: FakeKube, *, record: Fingerprint | None = DATA) -> None:
         backup("vault-only", created="2026-11-25T09:00:00Z", namespaces=("vault",)),
         pod("postgres-0", "taskapp", {"app": "postgres"}),
         pod("backend-1", "taskapp", {"app": "backend"}),
+        persistent_volume_claim("data-postgres-0", "taskapp"),
+        persistent_volume("pvc-source", "taskapp", "data-postgres-0"),
     )
 
 
@@ -82,6 +90,7 @@ def test_plan_maps_the_newest_completed_backup_into_a_drill_namespace(
         ("verify", "Namespace", DRILL_NS),
         ("delete", "Namespace", DRILL_NS),
         ("wait-gone", "Namespace", DRILL_NS),
+        ("delete-volumes", "PersistentVolume", DRILL_NS),
     ]
     assert plan.steps[0].body["spec"] == {
         "backupName": "good",
@@ -105,7 +114,11 @@ def test_a_passing_drill_verifies_the_copy_and_deletes_it(fake: FakeKube, client
     assert any(
         line.startswith(f"ready Namespace {DRILL_NS}: 2/2 pods ready") for line in report.steps
     )
-    assert report.steps[-1] == f"wait-gone Namespace {DRILL_NS}: gone"
+    assert report.steps[-2] == f"wait-gone Namespace {DRILL_NS}: gone"
+    # The rendered StorageClass retains volumes: the drill's PV and Longhorn volume go too.
+    assert report.steps[-1] == f"delete-volumes PersistentVolume {DRILL_NS}: deleted 1 volumes"
+    assert [pv["metadata"]["name"] for pv in fake.objects("PersistentVolume")] == ["pvc-source"]
+    assert fake.objects("Volume") == []
 
 
 def test_different_data_fails_the_drill_and_still_cleans_up(fake: FakeKube, client: Client) -> None:

@@ -209,5 +209,5 @@ def test_drill_dry_run_changes_nothing(
 ) -> None:
     drill_setup(fake, monkeypatch, restored=DATA)
     code, out = invoke(kubeconfig, "drill", "--dry-run")
-    assert code == 0 and "Plan: restore drill of taskapp from good (6 steps)" in out
+    assert code == 0 and "Plan: restore drill of taskapp from good (7 steps)" in out
     assert fake.objects("Restore") == []

@@ -107,6 +107,8 @@ class FakeVelero:
             pods = self.restored_pods or self.fake.objects("Pod", source)
             for pod in pods:
                 self.fake.add(restored(pod, target, ready=self.pods_ready))
+            for claim in self.fake.objects("PersistentVolumeClaim", source):
+                self.fake.add(*restored_volume(claim, target))
 
 
 def restored(pod: Obj, namespace: str, *, ready: bool) -> Obj:
@@ -121,6 +123,21 @@ def restored(pod: Obj, namespace: str, *, ready: bool) -> Obj:
         "conditions": [{"type": "Ready", "status": "True" if ready else "False"}],
     }
     return copied
+
+
+def restored_volume(claim: Obj, namespace: str) -> tuple[Obj, Obj, Obj]:
+    """The claim in `namespace`, the Longhorn PV it binds (Retain) and Longhorn's volume."""
+    name = claim["metadata"]["name"]
+    volume = f"pvc-{namespace}-{name}"
+    return (
+        {**persistent_volume_claim(name, namespace), "spec": {"volumeName": volume}},
+        persistent_volume(volume, namespace, name),
+        {
+            "apiVersion": "longhorn.io/v1beta2",
+            "kind": "Volume",
+            "metadata": {"name": volume, "namespace": "longhorn-system"},
+        },
+    )
 
 
 # --- objects as Velero and Kubernetes store them --------------------------------------------
@@ -209,4 +226,28 @@ def pod(name: str, ns: str, labels: dict[str, str] | None = None) -> Obj:
         "metadata": {"name": name, "namespace": ns, "labels": labels or {}},
         "spec": {"containers": [{"name": "main", "image": "example/app:1"}]},
         "status": {"phase": "Running", "conditions": [{"type": "Ready", "status": "True"}]},
+    }
+
+
+def persistent_volume_claim(name: str, ns: str) -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolumeClaim",
+        "metadata": {"name": name, "namespace": ns},
+        "spec": {"storageClassName": "longhorn"},
+        "status": {"phase": "Bound"},
+    }
+
+
+def persistent_volume(name: str, claim_namespace: str, claim: str) -> Obj:
+    return {
+        "apiVersion": "v1",
+        "kind": "PersistentVolume",
+        "metadata": {"name": name},
+        "spec": {
+            "persistentVolumeReclaimPolicy": "Retain",
+            "claimRef": {"namespace": claim_namespace, "name": claim},
+            "csi": {"driver": "driver.longhorn.io", "volumeHandle": name},
+        },
+        "status": {"phase": "Bound"},
     }

@@ -43,7 +43,13 @@ def backup_name(now: datetime) -> str:
 def backup_body(
     name: str, namespaces: Sequence[str], ttl: str, location: str | None
 ) -> dict[str, Any]:
-    spec: dict[str, Any] = {"includedNamespaces": list(namespaces), "ttl": ttl}
+    # As the rendered Schedules (platform/velero.py): volumes through the node agent (kopia).
+    spec: dict[str, Any] = {
+        "includedNamespaces": list(namespaces),
+        "ttl": ttl,
+        "snapshotVolumes": False,
+        "defaultVolumesToFsBackup": True,
+    }
     if location:
         spec["storageLocation"] = location
     return {

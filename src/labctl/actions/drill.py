@@ -34,7 +34,9 @@ if TYPE_CHECKING:
 
     from labctl.db.fingerprint import Fingerprint
 
-CLEANUP_VERBS = frozenset({"delete", "wait-gone"})
+CLEANUP_VERBS = frozenset({"delete", "wait-gone", "delete-volumes"})
+LONGHORN_DRIVER = "driver.longhorn.io"
+LONGHORN_NAMESPACE = "longhorn-system"
 CLEANUP_TIMEOUT = 300.0
 
 
@@ -159,6 +161,13 @@ def plan_drill(
         ),
         Step("delete", "Namespace", None, target.name, "always, also when the drill fails"),
         Step("wait-gone", "Namespace", None, target.name, "until the drill copy is deleted"),
+        Step(
+            "delete-volumes",
+            "PersistentVolume",
+            None,
+            target.name,
+            "the volumes its claims bound: a Retain StorageClass keeps them (and their data)",
+        ),
     )
     return Plan(f"restore drill of {namespace} from {backup.name}", steps, tuple(refusals))
 
@@ -189,6 +198,8 @@ def step_applier(
             return delete_namespace(client, step.name)
         if step.verb == "wait-gone":
             return namespace_gone(client, step.name)
+        if step.verb == "delete-volumes":
+            return delete_claimed_volumes(client, step.name)
         raise ValueError(f"unknown step verb {step.verb!r}")
 
     return apply
@@ -243,18 +254,9 @@ def verify(
 
 
 def delete_namespace(client: Client, name: str) -> str:
-    from lightkube import ApiError
     from lightkube.resources.core_v1 import Namespace
 
-    from labctl.actions.kube import status_code
-
-    try:
-        client.delete(Namespace, name)
-    except ApiError as error:
-        if status_code(error) == 404:
-            return "already gone"
-        raise
-    return "deleted"
+    return "deleted" if _delete_if_present(client, Namespace, name) else "already gone"
 
 
 def namespace_gone(client: Client, name: str) -> str:
@@ -272,6 +274,44 @@ def namespace_gone(client: Client, name: str) -> str:
     raise Retry(f"still {(namespace.status and namespace.status.phase) or 'there'}")
 
 
+def delete_claimed_volumes(client: Client, namespace: str) -> str:
+    """Delete the PersistentVolumes claimed from `namespace` and their Longhorn volumes.
+
+    With reclaimPolicy Retain (the rendered Longhorn StorageClass) a PV outlives its claim, and
+    deleting the PV leaves Longhorn's volume (the data) in place, so both are deleted.
+    """
+    from lightkube.resources.core_v1 import PersistentVolume
+
+    from labctl.cluster.crds import LonghornVolume
+
+    claimed = [
+        pv
+        for pv in client.list(PersistentVolume)
+        if pv.spec and pv.spec.claimRef and pv.spec.claimRef.namespace == namespace
+    ]
+    for pv in claimed:
+        _delete_if_present(client, PersistentVolume, str(pv.metadata.name if pv.metadata else ""))
+        csi = pv.spec.csi if pv.spec else None
+        if csi is not None and csi.driver == LONGHORN_DRIVER:
+            _delete_if_present(client, LonghornVolume, csi.volumeHandle, LONGHORN_NAMESPACE)
+    return f"deleted {len(claimed)} volumes" if claimed else "none were claimed"
+
+
+def _delete_if_present(client: Client, kind: Any, name: str, namespace: str | None = None) -> bool:
+    """Delete an object; False when it was already gone."""
+    from lightkube import ApiError
+
+    from labctl.actions.kube import status_code
+
+    try:
+        client.delete(kind, name, namespace=namespace)
+    except ApiError as error:
+        if status_code(error) == 404:
+            return False
+        raise
+    return True
+
+
 def run_drill(
     plan: Plan,
     apply: Callable[[Step], str | None],
@@ -285,7 +325,7 @@ def run_drill(
 ) -> DrillReport:
     """Run the drill's steps, then its clean-up whatever happened (Ctrl-C propagates after it)."""
     started = time.monotonic()
-    drill_ns = plan.steps[-1].name
+    drill_ns = next(s.name for s in plan.steps if s.verb == "delete")
 
     def logged(step: Step, message: str) -> None:
         state.log.append(f"{step.verb} {step.target}: {message}")
