@@ -1,24 +1,96 @@
 """Every query TaskApp runs. Keyword-only async functions over an `AsyncConnection`.
 
-Each function is one short statement, scoped by `owner`: a task of another owner is, to its
-caller, a task that does not exist. Core statements (not ORM sessions) keep the hot paths lean.
+Each function runs one statement, scoped by `owner`: a task of another owner is, to its caller,
+a task that does not exist. Statements are SQLAlchemy Core with named bind parameters, built
+once at import. On PostgreSQL each is compiled once to asyncpg's SQL and run on the pooled
+connection's driver, which skips SQLAlchemy's per-execution work (about half the CPU of a list
+request when profiled); on SQLite they run through SQLAlchemy as usual. Rows are tuples in
+`COLUMNS` order either way.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, delete, insert, select, update
+from sqlalchemy import (
+    Delete,
+    Insert,
+    Select,
+    Update,
+    bindparam,
+    delete,
+    false,
+    insert,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from taskapp.db.models import tasks
 from taskapp.errors import NotFound
 
-TaskRow = Row[Any, Any, Any, Any, Any]
+COLUMNS = ("id", "title", "completed", "created_at", "updated_at")
+Rows = Sequence[Sequence[Any]]
+Statement = Select[Any] | Insert | Update | Delete
 
-_COLUMNS = (tasks.c.id, tasks.c.title, tasks.c.completed, tasks.c.created_at, tasks.c.updated_at)
+_RETURNED = tuple(tasks.c[name] for name in COLUMNS)
+_OWNED = tasks.c.owner == bindparam("user")
+_THIS = tasks.c.id == bindparam("task_id")
+
+
+def _list_statement(completed: bool, before: bool) -> Statement:
+    query = select(*_RETURNED).where(_OWNED)
+    if completed:
+        query = query.where(tasks.c.completed == bindparam("completed"))
+    if before:
+        query = query.where(tasks.c.id < bindparam("before_id"))
+    return query.order_by(tasks.c.id.desc()).limit(bindparam("limit"))
+
+
+def _update_statement(title: bool, completed: bool) -> Statement:
+    values: dict[str, Any] = {"updated_at": bindparam("now")}
+    if title:
+        values["title"] = bindparam("new_title")
+    if completed:
+        values["completed"] = bindparam("new_completed")
+    return update(tasks).where(_THIS, _OWNED).values(values).returning(*_RETURNED)
+
+
+_LIST = {(c, b): _list_statement(c, b) for c in (False, True) for b in (False, True)}
+_UPDATE = {(t, c): _update_statement(t, c) for t in (False, True) for c in (False, True)}
+_GET = select(*_RETURNED).where(_THIS, _OWNED)
+_CREATE = (
+    insert(tasks)
+    .values(
+        owner=bindparam("user"),
+        title=bindparam("new_title"),
+        completed=false(),
+        created_at=bindparam("now"),
+        updated_at=bindparam("now"),
+    )
+    .returning(*_RETURNED)
+)
+_DELETE = delete(tasks).where(_THIS, _OWNED).returning(tasks.c.id)
+
+
+@cache
+def _for_asyncpg(statement: Statement) -> tuple[str, tuple[str, ...]]:
+    compiled = statement.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
+    return compiled.string, tuple(compiled.positiontup or ())
+
+
+async def _rows(conn: AsyncConnection, statement: Statement, params: Mapping[str, Any]) -> Rows:
+    if conn.dialect.driver == "asyncpg":
+        sql, names = _for_asyncpg(statement)
+        driver = (await conn.get_raw_connection()).driver_connection
+        assert driver is not None
+        rows: Rows = await driver.fetch(sql, *[params[n] for n in names])
+        return rows
+    return (await conn.execute(statement, params)).all()
 
 
 async def list_tasks(
@@ -28,33 +100,23 @@ async def list_tasks(
     limit: int,
     before_id: int | None = None,
     completed: bool | None = None,
-) -> Sequence[TaskRow]:
+) -> Rows:
     """Up to `limit` tasks of `owner`, newest first, with ids below `before_id`."""
-    query = select(*_COLUMNS).where(tasks.c.owner == owner)
-    if completed is not None:
-        query = query.where(tasks.c.completed == completed)
-    if before_id is not None:
-        query = query.where(tasks.c.id < before_id)
-    result = await conn.execute(query.order_by(tasks.c.id.desc()).limit(limit))
-    return result.all()
+    statement = _LIST[completed is not None, before_id is not None]
+    params = {"user": owner, "limit": limit, "before_id": before_id, "completed": completed}
+    return await _rows(conn, statement, params)
 
 
-async def get_task(conn: AsyncConnection, *, owner: str, task_id: int) -> TaskRow:
-    query = select(*_COLUMNS).where(tasks.c.id == task_id, tasks.c.owner == owner)
-    row = (await conn.execute(query)).first()
-    if row is None:
+async def get_task(conn: AsyncConnection, *, owner: str, task_id: int) -> Sequence[Any]:
+    rows = await _rows(conn, _GET, {"user": owner, "task_id": task_id})
+    if not rows:
         raise NotFound(task_id)
-    return row
+    return rows[0]
 
 
-async def create_task(conn: AsyncConnection, *, owner: str, title: str) -> TaskRow:
-    now = datetime.now(UTC)
-    statement = (
-        insert(tasks)
-        .values(owner=owner, title=title, completed=False, created_at=now, updated_at=now)
-        .returning(*_COLUMNS)
-    )
-    return (await conn.execute(statement)).one()
+async def create_task(conn: AsyncConnection, *, owner: str, title: str) -> Sequence[Any]:
+    params = {"user": owner, "new_title": title, "now": datetime.now(UTC)}
+    return (await _rows(conn, _CREATE, params))[0]
 
 
 async def update_task(
@@ -64,27 +126,22 @@ async def update_task(
     task_id: int,
     title: str | None = None,
     completed: bool | None = None,
-) -> TaskRow:
+) -> Sequence[Any]:
     """Set the given fields; fields left as None stay unchanged."""
-    changes: dict[str, object] = {"updated_at": datetime.now(UTC)}
-    if title is not None:
-        changes["title"] = title
-    if completed is not None:
-        changes["completed"] = completed
-    statement = (
-        update(tasks)
-        .where(tasks.c.id == task_id, tasks.c.owner == owner)
-        .values(**changes)
-        .returning(*_COLUMNS)
-    )
-    row = (await conn.execute(statement)).first()
-    if row is None:
+    statement = _UPDATE[title is not None, completed is not None]
+    params = {
+        "user": owner,
+        "task_id": task_id,
+        "now": datetime.now(UTC),
+        "new_title": title,
+        "new_completed": completed,
+    }
+    rows = await _rows(conn, statement, params)
+    if not rows:
         raise NotFound(task_id)
-    return row
+    return rows[0]
 
 
 async def delete_task(conn: AsyncConnection, *, owner: str, task_id: int) -> None:
-    statement = delete(tasks).where(tasks.c.id == task_id, tasks.c.owner == owner)
-    result = await conn.execute(statement)
-    if result.rowcount == 0:
+    if not await _rows(conn, _DELETE, {"user": owner, "task_id": task_id}):
         raise NotFound(task_id)

@@ -98,6 +98,7 @@ def is_connection_error(exc: BaseException) -> bool:
             | sa_exc.TimeoutError
             | sa_exc.DisconnectionError
             | asyncpg.exceptions.InterfaceError
+            | asyncpg.exceptions.InternalClientError
             | asyncpg.exceptions.PostgresConnectionError,
         ):
             return True
@@ -224,7 +225,14 @@ class Database:
             lease.enter()
             try:
                 async with lease.engine.connect() as conn:
-                    return await work(conn)
+                    try:
+                        return await work(conn)
+                    except TaskAppError:
+                        raise
+                    except BaseException:
+                        # Failed or cancelled mid-statement: the pool must not get it back.
+                        await _invalidate(conn)
+                        raise
             except TaskAppError:
                 raise
             except Exception as exc:
@@ -446,6 +454,11 @@ class Database:
     def user(self) -> str | None:
         lease = self._current
         return lease.credentials.user if lease and lease.credentials else None
+
+
+async def _invalidate(conn: AsyncConnection) -> None:
+    with contextlib.suppress(Exception):
+        await conn.invalidate()
 
 
 async def _revision(conn: AsyncConnection) -> str | None:

@@ -2,9 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Boolean, DateTime, Index, Integer, String, Table, false
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    DateTime,
+    Dialect,
+    Index,
+    Integer,
+    String,
+    Table,
+    TypeDecorator,
+    false,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 TITLE_MAX = 500
@@ -13,6 +24,19 @@ OWNER_MAX = 320  # the longest e-mail address
 
 class Base(DeclarativeBase):
     pass
+
+
+class _UTCDateTime(TypeDecorator[datetime]):
+    """SQLite forgets the time zone; every stored value is UTC, so say so when reading."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+
+Timestamp = DateTime(timezone=True).with_variant(_UTCDateTime(), "sqlite")
 
 
 class Task(Base):
@@ -25,8 +49,8 @@ class Task(Base):
     owner: Mapped[str] = mapped_column(String(OWNER_MAX))
     title: Mapped[str] = mapped_column(String(TITLE_MAX))
     completed: Mapped[bool] = mapped_column(Boolean, server_default=false())
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(Timestamp)
+    updated_at: Mapped[datetime] = mapped_column(Timestamp)
 
     __table_args__ = (
         # Newest-first pages per owner, with and without the `completed` filter.
