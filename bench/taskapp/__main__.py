@@ -117,7 +117,10 @@ def pgbench(
     for log in workdir.glob("pgbench.*"):
         latencies += [int(line.split()[2]) for line in log.read_text().splitlines()]
     latencies.sort()
-    pick = lambda q: latencies[min(len(latencies) - 1, int(q * len(latencies)))] / 1000  # noqa: E731
+
+    def pick(quantile: float) -> float:
+        return latencies[min(len(latencies) - 1, int(quantile * len(latencies)))] / 1000
+
     return Result(tps, pick(0.50), pick(0.99))
 
 
@@ -195,7 +198,7 @@ def main() -> None:
                     script.write_text(lua)
                 url = f"http://127.0.0.1:{port}{path}"
                 print(
-                    f"{name}: warm-up {args.warmup}s, wrk {args.duration}s, pgbench {args.duration}s",
+                    f"{name}: warm-up {args.warmup}s, then wrk and pgbench {args.duration}s each",
                     flush=True,
                 )
                 wrk(url, script, args.warmup, args)
