@@ -103,6 +103,12 @@ def test_create_follows_the_backup_and_exits_0_when_completed(
     assert fake.get("Backup", "b1", "velero")["spec"]["ttl"] == "168h"
 
 
+def test_create_forbidden_by_rbac_exits_4(fake: FakeKube, kubeconfig: Path) -> None:
+    fake.fail(r"/apis/velero.io/v1/namespaces/velero/backups", 403, method="POST")
+    code, out = invoke(kubeconfig, "create", "-n", "vault", "--name", "b9", "--yes", *FAST)
+    assert code == 4 and "API error: 403 Forbidden: injected failure (403)" in out
+
+
 def test_create_exits_1_when_the_backup_fails(fake: FakeKube, kubeconfig: Path) -> None:
     with FakeVelero(fake, backup_outcome="Failed"):
         code, out = invoke(kubeconfig, "create", "-n", "vault", "--name", "b2", "--yes", *FAST)
