@@ -101,3 +101,9 @@ def test_the_example_tree_validates_clean() -> None:
         "amtool",
         "policy",
     }
+
+
+def test_an_empty_folder_is_a_finding_not_a_pass(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path), *FAST])
+    assert result.exit_code == 1
+    assert "[empty-tree]" in result.output

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import copy
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,7 @@ import yaml
 from labctl.platform.alerts import ALERTMANAGER_SECRETS_DIR
 from labctl.validate import tools
 from labctl.validate.model import Result
-from labctl.validate.tree import Manifest, Tree
+from labctl.validate.tree import Manifest, Tree, helm_sources
 
 NAME = "amtool"
 CHART = "kube-prometheus-stack"
@@ -37,30 +36,14 @@ class Found:
     config: dict[str, Any] | None  # alertmanager.config
 
 
-def helm_values(application: Manifest) -> Iterator[tuple[str, dict[str, Any]]]:
-    """(chart name, values) of each Helm source of an Argo CD Application."""
-    spec = application.obj.get("spec") or {}
-    sources = spec.get("sources") or ([spec["source"]] if spec.get("source") else [])
-    for source in sources:
-        helm = source.get("helm") or {}
-        values: dict[str, Any] = {}
-        if isinstance(helm.get("values"), str):
-            values = yaml.safe_load(helm["values"]) or {}
-        if isinstance(helm.get("valuesObject"), dict):
-            values = {**values, **helm["valuesObject"]}
-        chart = str(source.get("chart") or source.get("repoURL", "").rstrip("/").split("/")[-1])
-        if helm:
-            yield chart, values
-
-
 def find_configs(tree: Tree) -> list[Found]:
     found = []
     for application in tree.of_kind("Application"):
-        for chart, values in helm_values(application):
-            alertmanager = values.get("alertmanager") or {}
+        for source in helm_sources(application):
+            alertmanager = source.values.get("alertmanager") or {}
             config = alertmanager.get("config")
-            if chart == CHART or isinstance(config, dict):
-                found.append(Found(application, values, config))
+            if source.chart == CHART or isinstance(config, dict):
+                found.append(Found(application, source.values, config))
     return found
 
 

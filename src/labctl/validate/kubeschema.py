@@ -99,6 +99,8 @@ def validate(tree: Tree, wanted_version: str | None = None) -> Result:
     result.notes.append(f"schemas of Kubernetes {version} (kubernetes-validate, strict)")
     if note:
         result.notes.append(note)
+    if not tree.manifests and not tree.errors:
+        result.add(f"no Kubernetes objects in any *.yaml under {tree.root}", check="empty-tree")
     for error in tree.errors:
         result.add(error, check="not-an-object")
     skipped: set[str] = set()

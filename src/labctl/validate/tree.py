@@ -44,6 +44,32 @@ class Manifest:
         return f"{self.path}#{self.index} {self.kind} {target}".rstrip()
 
 
+@dataclass(frozen=True)
+class HelmSource:
+    """One Helm chart source of an Argo CD Application."""
+
+    chart: str  # the chart's name (for OCI sources, the last part of repoURL)
+    release: str  # Helm release name: helm.releaseName, else the Application's name
+    values: Obj  # helm.values (YAML text) merged with helm.valuesObject, which wins
+
+
+def helm_sources(application: Manifest) -> Iterator[HelmSource]:
+    spec = application.obj.get("spec") or {}
+    for source in spec.get("sources") or ([spec["source"]] if spec.get("source") else []):
+        helm = source.get("helm") or {}
+        if not (helm or source.get("chart")):
+            continue  # a plain directory of manifests
+        values: Obj = {}
+        if isinstance(helm.get("values"), str):
+            values = yaml.safe_load(helm["values"]) or {}
+        if isinstance(helm.get("valuesObject"), dict):
+            values = {**values, **helm["valuesObject"]}
+        chart = str(
+            source.get("chart") or str(source.get("repoURL", "")).rstrip("/").split("/")[-1]
+        )
+        yield HelmSource(chart, str(helm.get("releaseName") or application.name), values)
+
+
 @dataclass
 class Tree:
     root: Path

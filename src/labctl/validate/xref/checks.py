@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from labctl.validate.tree import Manifest, Tree
+from labctl.validate.tree import Manifest, Tree, helm_sources
 from labctl.validate.xref.workloads import (
     Workload,
     matches,
@@ -212,10 +212,8 @@ def images_pinned(tree: Tree) -> Iterator[Issue]:
             if problem:
                 yield ("image-not-pinned", workload.manifest.ref, problem)
     for application in tree.of_kind("Application"):
-        spec = application.obj.get("spec") or {}
-        for source in spec.get("sources") or [spec.get("source") or {}]:
-            values = (source.get("helm") or {}).get("valuesObject") or {}
-            for path, tag in _image_tags(values, ""):
+        for source in helm_sources(application):
+            for path, tag in _image_tags(source.values, ""):
                 if tag == "latest":
                     yield (
                         "image-not-pinned",
@@ -295,21 +293,14 @@ def _rule_selector(tree: Tree) -> dict[str, Any] | None:
     """
     selectors = []
     for application in tree.of_kind("Application"):
-        spec = application.obj.get("spec") or {}
-        for source in spec.get("sources") or [spec.get("source") or {}]:
-            chart = str(source.get("chart") or source.get("repoURL", ""))
-            if not chart.rstrip("/").endswith(KUBE_PROMETHEUS_STACK):
+        for source in helm_sources(application):
+            if source.chart != KUBE_PROMETHEUS_STACK:
                 continue
-            helm = source.get("helm") or {}
-            values = helm.get("valuesObject") or {}
-            if isinstance(helm.get("values"), str):
-                values = {**(yaml.safe_load(helm["values"]) or {}), **values}
-            prometheus = (values.get("prometheus") or {}).get("prometheusSpec") or {}
+            prometheus = (source.values.get("prometheus") or {}).get("prometheusSpec") or {}
             if prometheus.get("ruleSelector"):
                 selectors.append(dict(prometheus["ruleSelector"]))
             elif prometheus.get("ruleSelectorNilUsesHelmValues", True):
-                release = str(helm.get("releaseName") or application.name)
-                selectors.append({"matchLabels": {"release": release}})
+                selectors.append({"matchLabels": {"release": source.release}})
             else:
                 selectors.append({})
     return selectors[0] if len(selectors) == 1 else None
