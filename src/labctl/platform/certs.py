@@ -119,15 +119,16 @@ def issuers(config: ClusterConfig) -> list[Obj]:
     ]
 
 
-def values() -> dict[str, Any]:
+def values(config: ClusterConfig) -> dict[str, Any]:
+    resolvers = ",".join(f"{ip}:53" for ip in config.dns.forwarders)
     return {
         "crds": {"enabled": True, "keep": True},
         "replicaCount": 2,
         "podDisruptionBudget": {"enabled": True},  # minAvailable 1 of 2 replicas
         "prometheus": {"enabled": True, "servicemonitor": {"enabled": True}},
         "webhook": {"replicaCount": 2},
-        # Ask public resolvers, so DNS-01 propagation checks do not stop at the internal DNS.
-        "dns01RecursiveNameservers": "1.1.1.1:53,9.9.9.9:53",
+        # Ask the upstream resolvers, so DNS-01 propagation checks skip the internal DNS.
+        "dns01RecursiveNameservers": resolvers,
         "dns01RecursiveNameserversOnly": True,
     }
 
@@ -149,7 +150,7 @@ def component(config: ClusterConfig) -> Component:
         description="cert-manager with Let's Encrypt (Cloudflare DNS-01) and the platform CA",
         chart=CERT_MANAGER,
         release="cert-manager",
-        values=values(),
+        values=values(config),
         manifests=[
             namespace(NAMESPACE, "restricted"),
             *issuers(config),

@@ -38,7 +38,17 @@ from labctl.platform import (
 from labctl.platform.component import Component
 from labctl.platform.objects import Obj
 
-CORE_GROUPS = {"v1", "apps/v1", "batch/v1", "policy/v1", "autoscaling/v2"}
+# API groups served by Kubernetes itself; everything else comes from a CRD.
+BUILT_IN_GROUPS = {
+    "",
+    "apps",
+    "autoscaling",
+    "batch",
+    "policy",
+    "networking.k8s.io",
+    "rbac.authorization.k8s.io",
+    "storage.k8s.io",
+}
 # Custom resources may be applied in the same sync that installs their CRDs.
 SKIP_DRY_RUN = {"argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=true"}
 
@@ -84,9 +94,8 @@ def _volume_namespaces(objects: list[Obj]) -> set[str]:
 
 
 def _mark_custom(obj: Obj) -> Obj:
-    if obj["apiVersion"] in CORE_GROUPS or "." not in obj["apiVersion"].split("/")[0]:
-        return obj
-    if obj["apiVersion"].startswith(("rbac.", "networking.k8s.io/")):
+    group = obj["apiVersion"].rpartition("/")[0]
+    if group in BUILT_IN_GROUPS:
         return obj
     metadata = obj["metadata"]
     annotations = {**metadata.get("annotations", {}), **SKIP_DRY_RUN}

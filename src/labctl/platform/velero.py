@@ -9,6 +9,7 @@ volumes have no cloud snapshot provider here.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from labctl.config.cluster import BackupTarget, ClusterConfig
 from labctl.platform import netpol
@@ -98,10 +99,19 @@ def backed_up_namespaces(config: ClusterConfig, with_volumes: set[str]) -> list[
     return sorted(set(config.backups.namespaces) | with_volumes)
 
 
+def endpoint_ports(config: ClusterConfig) -> tuple[int, ...]:
+    """The TCP ports of the backup targets' S3 endpoints."""
+    ports = set()
+    for target in config.backups.targets:
+        url = urlsplit(target.endpoint)
+        ports.add(url.port or (443 if url.scheme == "https" else 80))
+    return tuple(sorted(ports))
+
+
 def component(config: ClusterConfig, namespaces: list[str]) -> Component:
     traffic = netpol.Traffic(
         api_server=True,
-        internet_ports=(443, 80, 9000, 3900),  # S3 endpoints (AWS, B2, NAS, Garage)
+        internet_ports=endpoint_ports(config),
         inbound=(netpol.Inbound("monitoring", (8085,), ("monitoring",)),),
         egress_cidrs=(str(config.cluster.node_network), str(config.cluster.pod_subnet)),
     )
