@@ -51,7 +51,15 @@ def test_rendered_rules_pass_check_and_unit_tests(tmp_path: Path) -> None:
     result = promtool.validate(write_tree(tmp_path, prometheus_rules("monitoring", BASE)))
     assert result.findings == []
     assert result.checked == 7
-    assert any(note.endswith("test cases passed") for note in result.notes)
+    assert result.notes == ["promtool test rules: 21 test cases passed"]
+
+
+def test_a_runbook_base_url_that_is_not_the_alerts_page_is_noted(tmp_path: Path) -> None:
+    require("promtool", "prometheus")
+    rules = prometheus_rules("monitoring", "https://git.example.com/repo/tree/main/docs/runbooks")
+    result = promtool.validate(write_tree(tmp_path, rules))
+    assert result.findings == []
+    assert any("is not a Markdown page" in note for note in result.notes)
 
 
 def test_a_broken_rule_and_a_changed_threshold_are_findings(tmp_path: Path) -> None:

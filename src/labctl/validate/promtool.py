@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import yaml
 
@@ -85,6 +86,11 @@ def _test_rules(
     result: Result, test_file: Path, params: AlertParams, files: dict[Path, Manifest]
 ) -> None:
     tests = promtool_tests(params, [path.name for path in files])
+    if not urlparse(params.runbook_base_url).path.endswith(".md"):
+        result.notes.append(
+            f"runbook_base_url {params.runbook_base_url} is not a Markdown page: each alert's "
+            "runbook_url anchor names a section of docs/alerts.md, so point it at that file"
+        )
     test_file.write_text(yaml.safe_dump(tests, sort_keys=False))
     where = ", ".join(sorted(m.ref for m in files.values()))
     untested = _alert_names(list(files.values())) - firing_alerts(tests)
