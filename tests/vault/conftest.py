@@ -77,10 +77,23 @@ class VaultCluster:
         return list(servers)
 
 
-@pytest.fixture
-def kube() -> Iterator[FakeKube]:
+@pytest.fixture(scope="module")
+def _kube_server() -> Iterator[FakeKube]:
     with FakeKube() as server:
         yield server
+
+
+@pytest.fixture
+def kube(_kube_server: FakeKube) -> FakeKube:
+    """One FakeKube per module, emptied for each test (its shutdown takes about 0.4 s)."""
+    server = _kube_server
+    with server._lock:
+        server.store.clear()
+        server.logs.clear()
+        server.requests.clear()
+        server._routes.clear()
+        server.latency = 0.0
+    return server
 
 
 @pytest.fixture
