@@ -19,7 +19,7 @@ from labctl.platform.alerts import (
     params_of,
     prometheus_rules,
 )
-from labctl.validate.amtool import check_config
+from labctl.validate.amtool import check_config, with_placeholder_urls
 from labctl.validate.model import Result
 from tests.support.tools import require
 
@@ -198,3 +198,29 @@ def test_critical_inhibits_warning_of_the_same_alert_and_node_down_inhibits_node
     node = next(r for r in rules if "NodeDown" in r["source_matchers"][0])
     assert node["equal"] == ["node"]
     assert re.search("warning", node["target_matchers"][0])
+
+
+@pytest.mark.parametrize(
+    ("labels", "receiver"),
+    [
+        (["alertname=Watchdog", "severity=none"], "watchdog"),
+        (["alertname=InfoInhibitor", "severity=none"], "null"),
+        (["alertname=NodeDown", "severity=critical", "node=k8s-worker01"], "discord"),
+        (["alertname=PVCNearCapacity", "severity=warning", "namespace=taskapp"], "discord"),
+    ],
+)
+def test_amtool_routes_each_alert_to_its_receiver(
+    tmp_path: Path, labels: list[str], receiver: str
+) -> None:
+    amtool = require("amtool", "prometheus-alertmanager")
+    config = with_placeholder_urls(alertmanager_config("alertmanager-discord", "webhook-url"))
+    path = tmp_path / "alertmanager.yaml"
+    path.write_text(yaml.safe_dump(config))
+    done = subprocess.run(
+        [amtool, "config", "routes", "test", f"--config.file={path}", *labels],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == receiver

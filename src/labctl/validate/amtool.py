@@ -80,7 +80,7 @@ def check_config(result: Result, config: dict[str, Any], where: str) -> None:
                 f"amtool {shown} predates discord webhook_url_file (Alertmanager >= 0.28); "
                 "checked with a placeholder webhook_url in its place"
             )
-            run = _amtool(_with_placeholder_urls(config))
+            run = _amtool(with_placeholder_urls(config))
     if run.returncode != 0:
         result.add(f"amtool check-config: {tools.clip(run.output)}", where, "check-config")
 
@@ -92,7 +92,7 @@ def _amtool(config: dict[str, Any]) -> tools.Run:
         return tools.run("amtool", "check-config", str(path))
 
 
-def _with_placeholder_urls(config: dict[str, Any]) -> dict[str, Any]:
+def with_placeholder_urls(config: dict[str, Any]) -> dict[str, Any]:
     config = copy.deepcopy(config)
     for receiver in config.get("receivers") or []:
         for discord in receiver.get("discord_configs") or []:
