@@ -11,10 +11,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import msgspec
 import yaml
 
+from labctl.checks.fields import SHAPES
 from labctl.cluster.kinds import BY_KIND, SNAPSHOT_KINDS
-from labctl.cluster.snapshot import Snapshot, parse_time
+from labctl.cluster.snapshot import Snapshot, decode_list, parse_time
 
 
 def snapshot_of(docs: list[dict[str, Any]]) -> Snapshot:
@@ -32,3 +34,17 @@ def snapshot_of(docs: list[dict[str, Any]]) -> Snapshot:
 
 def load_fixture(path: Path) -> Snapshot:
     return snapshot_of([d for d in yaml.safe_load_all(path.read_text()) if d])
+
+
+def projected(snap: Snapshot) -> Snapshot:
+    """The snapshot as `labctl health --snapshot` reads it: only the fields in SHAPES."""
+    resources = {
+        resource: decode_list(msgspec.json.encode({"items": items}), SHAPES[resource])
+        for resource, items in snap.resources.items()
+    }
+    return Snapshot(
+        resources=resources,
+        extras=snap.extras,
+        taken_at=snap.taken_at,
+        server_version=snap.server_version,
+    )

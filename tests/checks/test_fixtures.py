@@ -12,7 +12,7 @@ import pytest
 
 from labctl.checks import all_checks, run_checks
 from labctl.cluster.snapshot import Snapshot
-from tests.checks.snapshots import load_fixture
+from tests.checks.snapshots import load_fixture, projected
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES = sorted(FIXTURES.glob("*/*.yaml"))
@@ -22,11 +22,14 @@ def _others(check_id: str) -> list[str]:
     return [c.id for c in all_checks() if c.id != check_id]
 
 
+@pytest.mark.parametrize("shaped", [False, True], ids=["whole", "shaped"])
 @pytest.mark.parametrize("path", CASES, ids=lambda p: f"{p.parent.name}/{p.stem}")
-def test_check_against_fixture(path: Path) -> None:
+def test_check_against_fixture(path: Path, shaped: bool) -> None:
+    """`shaped`: decoded through checks.fields.SHAPES, as offline runs read snapshots."""
     check_id = path.parent.name
     check = next(c for c in all_checks() if c.id == check_id)
-    report = run_checks(load_fixture(path), areas=[check.area], ignore=_others(check_id))
+    snap = projected(load_fixture(path)) if shaped else load_fixture(path)
+    report = run_checks(snap, areas=[check.area], ignore=_others(check_id))
     (run,) = report.runs
     assert run.evaluated > 0, f"{check_id} evaluated nothing in {path.name}"
     assert not report.unknowns, report.unknowns

@@ -153,8 +153,8 @@ def test_live_health_reports_unknown_areas_and_the_rest(
     kubeconfig = homelab_fake.kubeconfig(tmp_path / "kc")
     homelab_fake.fail("/api/v1/pods", 403)
     homelab_fake.fail("/apis/velero.io/v1/schedules", 500)
-    homelab_fake.route("GET", "/apis/argoproj.io/v1alpha1/applications", Reply(delay=3))
-    args = ["health", "--kubeconfig", str(kubeconfig), "--timeout", "1", "-o", "json"]
+    homelab_fake.route("GET", "/apis/argoproj.io/v1alpha1/applications", Reply(delay=8))
+    args = ["health", "--kubeconfig", str(kubeconfig), "--timeout", "4", "-o", "json"]
     result = runner.invoke(app, args)
     doc = json.loads(result.output)
     assert result.exit_code == 3, result.output
@@ -162,7 +162,7 @@ def test_live_health_reports_unknown_areas_and_the_rest(
     assert unknown == {"workloads", "backups", "argocd"}
     assert doc["areas"]["vault"]["status"] == "warning"
     reasons = {u["reason"] for u in doc["unknown"]}
-    assert "applications.argoproj.io: timeout after 1s" in reasons
+    assert "applications.argoproj.io: timeout after 4s" in reasons
     assert any(r.startswith("pods: 403 Forbidden") for r in reasons)
 
 

@@ -10,7 +10,7 @@ import pytest
 
 from labctl.checks import run_checks
 from labctl.cluster.client import ClusterTarget, pod_proxy_path
-from labctl.cluster.collect import CollectSettings, collect
+from labctl.cluster.collect import AlertmanagerLocation, CollectSettings, VaultLocation, collect
 from labctl.cluster.kinds import SNAPSHOT_KINDS
 from labctl.cluster.snapshot import Snapshot
 from tests.cluster.homelab_fake import HOMELAB, serve_homelab
@@ -26,7 +26,8 @@ def fake() -> Iterator[FakeKube]:
 
 @pytest.fixture
 def target(fake: FakeKube, tmp_path: Path) -> ClusterTarget:
-    return ClusterTarget(kubeconfig=fake.kubeconfig(tmp_path / "kubeconfig"), timeout=1)
+    # Generous: the shared test machine is busy; only the slow route below should time out.
+    return ClusterTarget(kubeconfig=fake.kubeconfig(tmp_path / "kubeconfig"), timeout=4)
 
 
 def _names(objects: list[dict[str, object]] | None) -> list[str]:
@@ -59,7 +60,7 @@ def test_lists_page_through_continue_tokens(fake: FakeKube, target: ClusterTarge
 def test_failures_are_recorded_and_the_rest_is_read(fake: FakeKube, target: ClusterTarget) -> None:
     fake.fail("/api/v1/pods", 403)
     fake.fail("/apis/velero.io/v1/backups", 500)
-    fake.route("GET", "/apis/cert-manager.io/v1/certificates", Reply(body={"items": []}, delay=3))
+    fake.route("GET", "/apis/cert-manager.io/v1/certificates", Reply(body={"items": []}, delay=8))
     vault_1 = re.escape(pod_proxy_path("vault", "vault-1", 8200, "v1/sys/health"))
     fake.route(
         "GET", vault_1, Reply(status=503, body={"kind": "Status", "message": "no endpoints"})
@@ -67,7 +68,7 @@ def test_failures_are_recorded_and_the_rest_is_read(fake: FakeKube, target: Clus
     live = collect(target)
     assert live.gaps["pods"].startswith("403 Forbidden: injected failure")
     assert live.gaps["backups.velero.io"].startswith("500 server error")
-    assert live.gaps["certificates.cert-manager.io"] == "timeout after 1s"
+    assert live.gaps["certificates.cert-manager.io"] == "timeout after 4s"
     assert live.gaps["extras/vault/vault-1/sys-health.json"].startswith("503")
     assert live.items("pods") is None and live.items("nodes")
     report = run_checks(live)
@@ -84,12 +85,10 @@ def test_failures_are_recorded_and_the_rest_is_read(fake: FakeKube, target: Clus
 def test_missing_vault_pods_and_alertmanager_are_reasons(
     fake: FakeKube, target: ClusterTarget
 ) -> None:
-    settings = CollectSettings.model_validate(
-        {
-            "vault": {"namespace": "secrets"},
-            "alertmanager": {"service": "am"},
-            "kubelet_stats": False,
-        }
+    settings = CollectSettings(
+        vault=VaultLocation(namespace="secrets"),
+        alertmanager=AlertmanagerLocation(service="am"),
+        kubelet_stats=False,
     )
     live = collect(target, settings)
     assert live.gaps["vault"] == (

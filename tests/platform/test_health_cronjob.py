@@ -69,7 +69,7 @@ def test_roles_allow_exactly_the_calls_the_collector_makes(
 ) -> None:
     objects = manifests("monitoring", "ghcr.io/example/labctl:0.1.0", pvc_usage=pvc_usage)
     grants = _grants(objects)
-    target = ClusterTarget(kubeconfig=fake.kubeconfig(tmp_path / "kc"), timeout=2)
+    target = ClusterTarget(kubeconfig=fake.kubeconfig(tmp_path / "kc"), timeout=10)
     collect(target, CollectSettings(kubelet_stats=pvc_usage))
     used = {a for r in fake.requests if (a := _access(r)) is not None}
     assert all(r.method == "GET" for r in fake.requests)

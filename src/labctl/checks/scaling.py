@@ -162,13 +162,40 @@ def pdb_blocks_drain(snap: Snapshot) -> Results:
     hint="fix spec.selector of PDB {namespace}/{name} to match the workload's pod labels",
 )
 def pdb_selects_nothing(snap: Snapshot) -> Results:
-    pods = by_namespace(snap.items("pods") or [])
-    have_pods = snap.items("pods") is not None
+    pods = snap.items("pods")
+    index = snap.derived("scaling.pods-by-label", _label_index) if pods is not None else None
     for pdb in _pdbs(snap):
-        selector = spec(pdb).get("selector")
-        if have_pods:
-            ns = (pdb.get("metadata") or {}).get("namespace", "")
-            empty = not any(selector_matches(selector, labels(p)) for p in pods.get(ns, []))
-        else:
+        if index is None:
             empty = int(status(pdb).get("expectedPods", 1)) == 0
+        else:
+            ns = (pdb.get("metadata") or {}).get("namespace", "")
+            selector = spec(pdb).get("selector")
+            empty = not any(
+                selector_matches(selector, labels(p)) for p in _candidates(index, ns, selector)
+            )
         yield pdb, f"PDB {qualified(pdb)} selects no pods" if empty else None
+
+
+_Index = dict[tuple[str, str, str], list[Obj]]
+
+
+def _label_index(snap: Snapshot) -> tuple[dict[str, list[Obj]], _Index]:
+    """Pods by namespace, and by (namespace, label, value), so a selector scans few pods."""
+    pods = snap.items("pods") or []
+    by_label: _Index = {}
+    for pod in pods:
+        ns = (pod.get("metadata") or {}).get("namespace", "")
+        for key, value in labels(pod).items():
+            by_label.setdefault((ns, key, value), []).append(pod)
+    return by_namespace(pods), by_label
+
+
+def _candidates(
+    index: tuple[dict[str, list[Obj]], _Index], ns: str, selector: Obj | None
+) -> list[Obj]:
+    by_ns, by_label = index
+    match_labels = (selector or {}).get("matchLabels") or {}
+    if match_labels:
+        key, value = next(iter(match_labels.items()))
+        return by_label.get((ns, key, value), [])
+    return by_ns.get(ns, [])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 
 from labctl.checks._objects import condition, qualified, spec, status
 from labctl.checks.model import Severity, Subject, Verdict, check
@@ -29,6 +30,8 @@ CONFIG_REASONS = frozenset(
     }
 )
 RESTART_THRESHOLD = 5
+_CRASH = frozenset({"CrashLoopBackOff"})
+_SPECIFIC = IMAGE_REASONS | CONFIG_REASONS | _CRASH
 
 
 def _containers(pod: Obj) -> list[Obj]:
@@ -36,11 +39,43 @@ def _containers(pod: Obj) -> list[Obj]:
     return list(st.get("initContainerStatuses") or []) + list(st.get("containerStatuses") or [])
 
 
-def _waiting(pod: Obj, reasons: frozenset[str] | None = None) -> Iterator[tuple[Obj, str]]:
-    for container in _containers(pod):
-        reason = ((container.get("state") or {}).get("waiting") or {}).get("reason")
-        if reason and (reasons is None or reason in reasons):
-            yield container, str(reason)
+@dataclass(frozen=True, slots=True)
+class _PodView:
+    """What the pod checks read from one pod, computed once per snapshot."""
+
+    pod: Obj
+    phase: str
+    containers: list[Obj]
+    waiting: list[tuple[Obj, str]]  # (container status, waiting reason)
+    unscheduled: Obj | None  # the PodScheduled=False condition
+    evicted: bool
+
+    def waiting_for(self, reasons: frozenset[str]) -> list[tuple[Obj, str]]:
+        return [(c, r) for c, r in self.waiting if r in reasons]
+
+    @property
+    def known_problem(self) -> bool:
+        """Reported by one of the specific checks (LAB-201..205)."""
+        return self.evicted or self.unscheduled is not None or bool(self.waiting_for(_SPECIFIC))
+
+
+def _view(pod: Obj) -> _PodView:
+    st = status(pod)
+    containers = _containers(pod)
+    waiting = [
+        (c, str(reason))
+        for c in containers
+        if (reason := ((c.get("state") or {}).get("waiting") or {}).get("reason"))
+    ]
+    scheduled = condition(pod, "PodScheduled")
+    unscheduled = scheduled if scheduled and scheduled.get("status") == "False" else None
+    evicted = st.get("phase") == "Failed" and st.get("reason") == "Evicted"
+    return _PodView(pod, st.get("phase") or "Unknown", containers, waiting, unscheduled, evicted)
+
+
+def _pods(snap: Snapshot) -> list[_PodView]:
+    pods = snap.require("pods")
+    return snap.derived("workloads.pods", lambda _: [_view(p) for p in pods])
 
 
 def _last_termination(container: Obj) -> str | None:
@@ -52,10 +87,6 @@ def _last_termination(container: Obj) -> str | None:
     return f"{reason or 'exit'} (exit code {code})" if code is not None else str(reason)
 
 
-def _pods(snap: Snapshot) -> list[Obj]:
-    return snap.require("pods")
-
-
 @check(
     "LAB-201",
     "pod-crashloop",
@@ -65,8 +96,9 @@ def _pods(snap: Snapshot) -> list[Obj]:
     hint="kubectl logs -n {namespace} {name} --previous; OOMKilled means raise the memory limit",
 )
 def pod_crashloop(snap: Snapshot) -> Results:
-    for pod in _pods(snap):
-        looping = list(_waiting(pod, frozenset({"CrashLoopBackOff"})))
+    for view in _pods(snap):
+        pod = view.pod
+        looping = view.waiting_for(_CRASH)
         if not looping:
             yield pod, None
             continue
@@ -92,8 +124,9 @@ def pod_crashloop(snap: Snapshot) -> Results:
     hint="kubectl describe pod -n {namespace} {name}: check the image name, tag and pull secret",
 )
 def pod_image_pull(snap: Snapshot) -> Results:
-    for pod in _pods(snap):
-        failing = list(_waiting(pod, IMAGE_REASONS))
+    for view in _pods(snap):
+        pod = view.pod
+        failing = view.waiting_for(IMAGE_REASONS)
         if not failing:
             yield pod, None
             continue
@@ -117,8 +150,9 @@ def pod_image_pull(snap: Snapshot) -> Results:
     hint="kubectl describe pod -n {namespace} {name}: the event names the missing Secret or key",
 )
 def pod_config_error(snap: Snapshot) -> Results:
-    for pod in _pods(snap):
-        failing = list(_waiting(pod, CONFIG_REASONS))
+    for view in _pods(snap):
+        pod = view.pod
+        failing = view.waiting_for(CONFIG_REASONS)
         if not failing:
             yield pod, None
             continue
@@ -137,9 +171,9 @@ def pod_config_error(snap: Snapshot) -> Results:
     hint="kubectl describe pod -n {namespace} {name}: free capacity, fix taints/affinity or PVCs",
 )
 def pod_unschedulable(snap: Snapshot) -> Results:
-    for pod in _pods(snap):
-        scheduled = condition(pod, "PodScheduled") or {}
-        if status(pod).get("phase") != "Pending" or scheduled.get("status") != "False":
+    for view in _pods(snap):
+        pod, scheduled = view.pod, view.unscheduled
+        if view.phase != "Pending" or scheduled is None:
             yield pod, None
             continue
         why = scheduled.get("message") or scheduled.get("reason") or "Unschedulable"
@@ -155,23 +189,13 @@ def pod_unschedulable(snap: Snapshot) -> Results:
     hint="kubectl delete pod -n {namespace} {name}; check the node's pressure conditions",
 )
 def pod_evicted(snap: Snapshot) -> Results:
-    for pod in _pods(snap):
-        st = status(pod)
-        if st.get("phase") != "Failed" or st.get("reason") != "Evicted":
+    for view in _pods(snap):
+        pod = view.pod
+        if not view.evicted:
             yield pod, None
             continue
-        yield pod, f"pod {qualified(pod)} was Evicted: {st.get('message') or 'node pressure'}"
-
-
-def _known_problem(pod: Obj) -> bool:
-    """Already reported by a more specific check above."""
-    st = status(pod)
-    if st.get("reason") == "Evicted":
-        return True
-    if (condition(pod, "PodScheduled") or {}).get("status") == "False":
-        return True
-    reasons = IMAGE_REASONS | CONFIG_REASONS | {"CrashLoopBackOff"}
-    return any(True for _ in _waiting(pod, frozenset(reasons)))
+        why = status(pod).get("message") or "node pressure"
+        yield pod, f"pod {qualified(pod)} was Evicted: {why}"
 
 
 @check(
@@ -183,13 +207,13 @@ def _known_problem(pod: Obj) -> bool:
     hint="kubectl describe pod -n {namespace} {name}; kubectl get events -n {namespace}",
 )
 def pod_not_running(snap: Snapshot) -> Results:
-    for pod in _pods(snap):
-        phase = status(pod).get("phase") or "Unknown"
-        if phase in ("Running", "Succeeded") or _known_problem(pod):
+    for view in _pods(snap):
+        pod, phase = view.pod, view.phase
+        if phase in ("Running", "Succeeded") or view.known_problem:
             yield pod, None
             continue
-        waiting = [reason for _, reason in _waiting(pod)]
-        why = waiting[0] if waiting else status(pod).get("reason") or status(pod).get("message")
+        st = status(pod)
+        why = view.waiting[0][1] if view.waiting else st.get("reason") or st.get("message")
         yield pod, f"pod {qualified(pod)} is {phase}" + (f" ({why})" if why else "")
 
 
@@ -202,11 +226,12 @@ def pod_not_running(snap: Snapshot) -> Results:
     hint="kubectl logs -n {namespace} {name} --previous; look for OOMKilled or failing probes",
 )
 def pod_restarts(snap: Snapshot) -> Results:
-    for pod in _pods(snap):
-        if status(pod).get("phase") != "Running" or _known_problem(pod):
+    for view in _pods(snap):
+        pod = view.pod
+        if view.phase != "Running" or view.known_problem:
             yield pod, None
             continue
-        worst = max(_containers(pod), key=lambda c: c.get("restartCount", 0), default=None)
+        worst = max(view.containers, key=lambda c: c.get("restartCount", 0), default=None)
         count = 0 if worst is None else int(worst.get("restartCount", 0))
         if count < RESTART_THRESHOLD or worst is None:
             yield pod, None

@@ -10,13 +10,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
 
 from labctl.checks import Report, all_checks, run_checks
+from labctl.checks.fields import SHAPES
 from labctl.cluster.snapshot import Snapshot
 from labctl.render import FORMATS, RunInfo, render
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from labctl.cluster.collect import CollectSettings
 
 
@@ -51,7 +53,7 @@ def run_health(
         raise typer.BadParameter(f"choose from {', '.join(FORMATS)}", param_hint="--output")
     if snapshot is not None:
         try:
-            snap = Snapshot.load(snapshot)
+            snap = Snapshot.load(snapshot, shapes=SHAPES)
         except FileNotFoundError as error:
             raise typer.BadParameter(str(error), param_hint="--snapshot") from error
         info = RunInfo(source=str(snapshot), taken_at=snap.taken_at, context=snap.context)
@@ -76,12 +78,16 @@ def _collect(
     try:
         return collect(target, settings)
     except ClusterError as error:
+        from rich.console import Console
+
         Console(stderr=True).print(f"[red]error:[/red] {error}")
         raise typer.Exit(3) from error
 
 
 def _emit(report: Report, info: RunInfo, output: str, write: Path | None) -> None:
     if output == "table":
+        from rich.console import Console
+
         if write is not None:
             with write.open("w") as handle:
                 _print_table(report, info, Console(file=handle, width=160))
@@ -120,6 +126,7 @@ def print_checks(output: str) -> None:
         ]
         sys.stdout.write(json.dumps({"schemaVersion": 1, "checks": rows}, indent=2) + "\n")
         return
+    from rich.console import Console
     from rich.table import Table
 
     table = Table(show_header=True, header_style="bold")
@@ -137,6 +144,8 @@ def save_snapshot(
     timeout: float,
     settings: CollectSettings,
 ) -> int:
+    from rich.console import Console
+
     snap = _collect(kubeconfig, context, timeout, settings)
     snap.save(folder)
     console = Console(stderr=True)

@@ -19,11 +19,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
-
-from pydantic import BaseModel, ConfigDict, Field
 
 from labctl.cluster.client import (
     ClusterTarget,
@@ -40,34 +38,34 @@ if TYPE_CHECKING:
     from lightkube import Client
 
 
-class VaultLocation(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+@dataclass(frozen=True)
+class VaultLocation:
     namespace: str = "vault"
     selector: str = "app.kubernetes.io/name=vault,component=server"
     port: int = 8200
-    scheme: str = Field(default="", pattern="^(|http|https)$")  # the chart's default: no TLS
+    scheme: str = ""  # "" (http, the chart's default) or "https"
 
 
-class AlertmanagerLocation(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
+@dataclass(frozen=True)
+class AlertmanagerLocation:
     namespace: str = "monitoring"
     service: str = "alertmanager-operated"
     port: int = 9093
-    scheme: str = Field(default="", pattern="^(|http|https)$")
+    scheme: str = ""
 
 
-class CollectSettings(BaseModel):
-    """Where the collector looks. Defaults follow the seed cluster (runbook.md)."""
+@dataclass(frozen=True)
+class CollectSettings:
+    """Where the collector looks. Defaults follow the seed cluster (runbook.md).
 
-    model_config = ConfigDict(frozen=True, extra="forbid")
+    Plain dataclasses, not pydantic: `labctl health` imports this on every run.
+    """
 
-    vault: VaultLocation = VaultLocation()
-    alertmanager: AlertmanagerLocation = AlertmanagerLocation()
+    vault: VaultLocation = field(default_factory=VaultLocation)
+    alertmanager: AlertmanagerLocation = field(default_factory=AlertmanagerLocation)
     kubelet_stats: bool = True  # PVC usage; needs `get nodes/proxy`, a powerful permission
-    page_size: int = Field(default=500, ge=1)
-    workers: int = Field(default=8, ge=1, le=64)
+    page_size: int = 500
+    workers: int = 8
 
 
 @dataclass(frozen=True)

@@ -18,11 +18,13 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+
+import msgspec
 
 Obj = dict[str, Any]
 
@@ -56,7 +58,9 @@ class Snapshot:
     context: str | None = None
     server_version: str | None = None
     folder: Path | None = None
+    shapes: Mapping[str, type] = field(default_factory=dict)
     _extra_paths: frozenset[str] | None = None
+    _memo: dict[str, Any] = field(default_factory=dict)
 
     # -- reading
 
@@ -97,6 +101,13 @@ class Snapshot:
         paths |= {g.removeprefix("extras/") for g in self.gaps if g.startswith("extras/")}
         return sorted(p for p in paths if p.startswith(prefix))
 
+    def derived(self, key: str, compute: Callable[[Snapshot], T]) -> T:
+        """`compute(self)`, once per snapshot: indexes several checks share (pods by namespace)."""
+        if key not in self._memo:
+            self._memo[key] = compute(self)
+        result: T = self._memo[key]
+        return result
+
     def why_missing(self, source: str) -> str:
         """The recorded reason a source is missing, or 'not collected'."""
         return self.gaps.get(source) or self.gaps.get(f"extras/{source}") or "not collected"
@@ -104,11 +115,15 @@ class Snapshot:
     # -- files
 
     @classmethod
-    def load(cls, folder: Path) -> Snapshot:
-        """Open a snapshot folder made by labctl or by `kubectl get <resource> -A -o json`."""
+    def load(cls, folder: Path, shapes: Mapping[str, type] | None = None) -> Snapshot:
+        """Open a snapshot folder made by labctl or by `kubectl get <resource> -A -o json`.
+
+        `shapes` maps a resource to a TypedDict naming the fields to keep (e.g.
+        `labctl.checks.fields.SHAPES`); other resources are decoded whole.
+        """
         if not folder.is_dir():
             raise FileNotFoundError(f"snapshot folder {folder} does not exist")
-        snapshot = cls(folder=folder)
+        snapshot = cls(folder=folder, shapes=shapes or {})
         meta_file = folder / SNAPSHOT_FILE
         if meta_file.is_file():
             meta = _read_json(meta_file)
@@ -149,17 +164,31 @@ class Snapshot:
         file = self.folder / f"{resource}.json"
         if not file.is_file():
             return
-        body = _read_json(file)
-        items = body.get("items") if isinstance(body, dict) else None
-        if not isinstance(items, list):
-            self.gaps[resource] = f"{file.name} is not a Kubernetes list"
+        try:
+            items = decode_list(file.read_bytes(), self.shapes.get(resource))
+        except (msgspec.DecodeError, msgspec.ValidationError) as error:
+            self.gaps[resource] = f"{file.name} is not a Kubernetes list: {error}"
             return
         self.resources[resource] = items
 
 
+T = TypeVar("T")
+_DECODERS: dict[type | None, msgspec.json.Decoder[Any]] = {}
+
+
+def decode_list(raw: bytes, shape: type | None) -> list[Obj]:
+    """The items of a kubectl List, decoding only the fields of `shape` if given."""
+    decoder = _DECODERS.get(shape)
+    if decoder is None:
+        item_type: Any = shape or Obj
+        kube_list = msgspec.defstruct("KubeList", [("items", list[item_type], [])])
+        decoder = _DECODERS[shape] = msgspec.json.Decoder(kube_list)
+    items: list[Obj] = decoder.decode(raw).items
+    return items
+
+
 def _read_json(file: Path) -> Any:
-    with file.open("rb") as handle:
-        return json.load(handle)
+    return msgspec.json.decode(file.read_bytes())
 
 
 def _write_json(file: Path, body: Any) -> None:

@@ -16,6 +16,7 @@ node exports `labctl_health_*` and no stale copy is left on another.
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 from typing import Any
 
 from labctl.cluster.collect import CollectSettings, Rule, rbac_rules
@@ -202,7 +203,7 @@ def manifests(
     node_selector: dict[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Everything `labctl health` needs to run in the cluster, as plain manifest dicts."""
-    settings = (settings or CollectSettings()).model_copy(update={"kubelet_stats": pvc_usage})
+    settings = replace(settings or CollectSettings(), kubelet_stats=pvc_usage)
     return [
         *rbac(namespace, settings),
         cronjob(namespace, image, schedule, settings, textfile_dir, node_selector),

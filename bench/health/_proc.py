@@ -1,0 +1,40 @@
+"""Run a command and report its wall time and peak memory (the child's own max RSS)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from dataclasses import dataclass
+from statistics import median
+
+
+@dataclass(frozen=True)
+class Run:
+    seconds: float
+    peak_mib: float
+    returncode: int
+
+
+def run(command: list[str], env: dict[str, str] | None = None) -> Run:
+    start = time.perf_counter()
+    process = subprocess.Popen(
+        command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env
+    )
+    _, status, usage = os.wait4(process.pid, 0)
+    seconds = time.perf_counter() - start
+    process.returncode = os.waitstatus_to_exitcode(status)
+    return Run(seconds, usage.ru_maxrss / 1024, process.returncode)
+
+
+def best_of(command: list[str], times: int, env: dict[str, str] | None = None) -> list[Run]:
+    return [run(command, env) for _ in range(times)]
+
+
+def med(runs: list[Run]) -> float:
+    return median(r.seconds for r in runs)
+
+
+def load() -> str:
+    one, five, _ = os.getloadavg()
+    return f"load average {one:.1f} (1 min), {five:.1f} (5 min) on {os.cpu_count()} CPUs"

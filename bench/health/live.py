@@ -1,0 +1,80 @@
+"""Live: `labctl health` against the runbook's sequential kubectl commands, same fake API.
+
+The fake API server (tests/support/fake_kube.py) serves the homelab example snapshot with
+`LATENCY` added to every request. The runbook script runs the seed's daily commands one after
+another, as a person or `~/health-check.sh` would. `kubectl exec ... vault status` becomes
+`kubectl get --raw` on Vault's sys/health through the pod proxy (the fake has no exec, and exec
+would be slower still). kubectl's discovery cache is warmed first, in its own cache folder.
+
+Target: labctl 10x faster. Run: `.venv/bin/python -m bench.health.live`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+from pathlib import Path
+
+from tests.cluster.homelab_fake import serve_homelab
+from tests.support.fake_kube import FakeKube
+
+from bench.health._proc import best_of, load, med
+
+LABCTL = str(Path(sys.executable).parent / "labctl")
+LATENCY = 0.005
+
+RUNBOOK = """\
+set -u
+k() {{ kubectl --kubeconfig "{kubeconfig}" --cache-dir "{cache}" "$@"; }}
+k get nodes
+k get pods -A | grep -v Running | grep -v Completed
+k get --raw /api/v1/namespaces/vault/pods/vault-0:8200/proxy/v1/sys/health
+k get --raw /api/v1/namespaces/vault/pods/vault-1:8200/proxy/v1/sys/health
+k get applications -n argocd
+k get backups.velero.io -n velero
+k get schedules -n velero
+k get --raw /api/v1/namespaces/monitoring/services/alertmanager-operated:9093/proxy/api/v2/alerts
+k get hpa -A
+k get pdb -A
+k get pvc -A
+k get certificates -A
+k get deployments,statefulsets,daemonsets -A
+"""
+
+
+def main(times: int = 5) -> dict[str, float]:
+    kubectl = shutil.which("kubectl")
+    if kubectl is None:
+        raise SystemExit("kubectl is not installed")
+    with FakeKube(git_version="v1.28.15") as fake, tempfile.TemporaryDirectory() as tmp:
+        serve_homelab(fake)
+        fake.latency = LATENCY
+        kubeconfig = fake.kubeconfig(Path(tmp) / "kubeconfig")
+        script = Path(tmp) / "runbook.sh"
+        script.write_text(RUNBOOK.format(kubeconfig=kubeconfig, cache=Path(tmp) / "cache"))
+        env = {**os.environ, "PATH": f"{Path(kubectl).parent}:{os.environ['PATH']}"}
+        shell = ["bash", str(script)]
+        labctl = [LABCTL, "health", "--kubeconfig", str(kubeconfig), "-o", "json"]
+        best_of(shell, 1, env)  # warm kubectl's discovery cache
+        best_of(labctl, 1)
+        before = len(fake.requests)
+        labctl_runs = best_of(labctl, times)
+        labctl_requests = (len(fake.requests) - before) // times
+        before = len(fake.requests)
+        shell_runs = best_of(shell, times, env)
+        shell_requests = (len(fake.requests) - before) // times
+    ours, theirs = med(labctl_runs), med(shell_runs)
+    print(f"live against the fake API ({LATENCY * 1000:.0f} ms per request; {load()}):")
+    print(
+        f"  labctl health            median {ours:.2f} s of {times}, "
+        f"{labctl_requests} requests, exit {labctl_runs[0].returncode}"
+    )
+    print(f"  runbook kubectl script   median {theirs:.2f} s of {times}, {shell_requests} requests")
+    print(f"  labctl is {theirs / ours:.1f}x faster (target 10x)")
+    return {"labctl": ours, "runbook": theirs, "ratio": theirs / ours}
+
+
+if __name__ == "__main__":
+    main()
