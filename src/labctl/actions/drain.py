@@ -240,7 +240,7 @@ def _still_there(client: Client, step: Step, poll_interval: float) -> str:
             waiting.append(f"{pod['namespace']}/{pod['name']}")
     if waiting:
         raise Retry(
-            f"{len(waiting)} pods still terminating: {', '.join(waiting)}", GONE_POLL_SECONDS
+            f"{len(waiting)} pods still terminating: {', '.join(waiting)}", poll_interval
         )
     return "all pods gone"
 
