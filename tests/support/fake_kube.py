@@ -313,7 +313,9 @@ class FakeKube:
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         _CERT.configure_cert(context)
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # A short poll interval: shutdown() waits for it, once per test.
+        server = self._server
+        threading.Thread(target=lambda: server.serve_forever(0.05), daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:
