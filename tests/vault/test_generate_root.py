@@ -66,3 +66,12 @@ def test_stopping_early_keeps_the_attempt_open(cluster: VaultCluster) -> None:
     rest = run(cluster, "generate-root", "--nonce", nonce, keys=[*vault.keys[1:3], otp])
     assert rest.exit_code == 0, rest.output
     assert f"Root token: {vault.generated_root}" in rest.output
+
+
+def test_generate_root_goes_to_the_active_replica(cluster: VaultCluster) -> None:
+    standby, active = cluster.deploy(FakeVault(standby=True), FakeVault())
+    standby.keys = active.keys
+    result = run(cluster, "generate-root", keys=active.keys[:3])
+    assert result.exit_code == 0, result.output
+    assert f"Root token: {active.generated_root}" in result.output
+    assert not standby.calls("PUT")

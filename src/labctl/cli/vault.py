@@ -285,7 +285,9 @@ def _show_plan(plan: Any) -> None:
 
 @app.command("generate-root")
 def generate_root(
-    pod: Annotated[str | None, typer.Argument(help="The replica (default: the first).")] = None,
+    pod: Annotated[
+        str | None, typer.Argument(help="The replica (default: the active one).")
+    ] = None,
     nonce: Annotated[
         str | None, typer.Option("--nonce", help="Continue this attempt (asks for its OTP).")
     ] = None,
@@ -312,7 +314,7 @@ def generate_root(
 
     with _errors():
         target = _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
-        node = _nodes(target, pod)[0]
+        node = _nodes(target, pod)[0] if pod else _active(_nodes(target))
         if cancel:
             gr.cancel(node)
             typer.echo("root token generation cancelled")
@@ -373,13 +375,17 @@ def configure(
 
 def _client(target: VaultTarget) -> hvac.Client:
     """An authenticated hvac client for the active replica (or the address)."""
+    return _active(_nodes(target)).hvac(_token())
+
+
+def _active(found: list[VaultNode]) -> VaultNode:
+    """The active replica (standbys forward, but the active one answers directly)."""
     from labctl.vault.overview import read_replica
     from labctl.vault.status import ReplicaState
 
-    found = _nodes(target)
-    if len(found) > 1:  # standbys forward, but the active replica answers directly
+    if len(found) > 1:
         found = [n for n in found if read_replica(n).status.state is ReplicaState.ACTIVE] or found
-    return found[0].hvac(_token())
+    return found[0]
 
 
 # --- db -----------------------------------------------------------------------------------
