@@ -239,9 +239,7 @@ def _still_there(client: Client, step: Step, poll_interval: float) -> str:
         if pod.get("uid") is None or (current.metadata and current.metadata.uid == pod["uid"]):
             waiting.append(f"{pod['namespace']}/{pod['name']}")
     if waiting:
-        raise Retry(
-            f"{len(waiting)} pods still terminating: {', '.join(waiting)}", poll_interval
-        )
+        raise Retry(f"{len(waiting)} pods still terminating: {', '.join(waiting)}", poll_interval)
     return "all pods gone"
 
 
