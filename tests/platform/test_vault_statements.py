@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncpg
 import pytest
 
-from labctl.platform import taskapp, vault_config
+from labctl.platform import taskapp_db, vault_config
 from tests.support.postgres import PostgresServer
 
 pytestmark = [pytest.mark.anyio, pytest.mark.postgres]
@@ -28,7 +28,7 @@ def fill(statements: list[str], name: str) -> str:
 @pytest.fixture(scope="module")
 def server(postgres: PostgresServer) -> PostgresServer:
     postgres.create_database(DB)
-    postgres.psql(taskapp.INIT_SQL.format(database=DB), DB)
+    postgres.psql(taskapp_db.INIT_SQL.format(database=DB), DB)
     return postgres
 
 

@@ -1,4 +1,4 @@
-"""TaskApp: backend and frontend Deployments with HPAs, PostgreSQL as a StatefulSet, the route,
+"""TaskApp: backend and frontend Deployments with HPAs, PostgreSQL (taskapp_db.py), the route,
 PDBs that can never block a drain, and NetworkPolicies that allow only the paths it uses.
 
 The backend reads database credentials from `/vault/secrets/db-creds`, which Vault Agent renders
@@ -14,9 +14,8 @@ here is `maxUnavailable: 1`.
 from __future__ import annotations
 
 from labctl.config.cluster import Autoscaling, ClusterConfig
-from labctl.platform import certs, gateway, netpol, vault, vault_config
+from labctl.platform import certs, gateway, taskapp_network, vault, vault_config
 from labctl.platform.component import Component, Wave
-from labctl.platform.longhorn import STORAGE_CLASS
 from labctl.platform.objects import (
     ALL_INTERFACES,
     Obj,
@@ -35,14 +34,15 @@ from labctl.platform.objects import (
     service_account,
     tmp_mount,
 )
+from labctl.platform.taskapp_db import INIT_SQL, POSTGRES, postgres
+from labctl.platform.taskapp_network import network_policies
 
 NAMESPACE = "taskapp"
 APP = "taskapp"
-BACKEND = "taskapp-backend"
-FRONTEND = "taskapp-frontend"
-POSTGRES = "postgres"
-BACKEND_PORT = 8000
-FRONTEND_PORT = 8080
+BACKEND = taskapp_network.BACKEND
+FRONTEND = taskapp_network.FRONTEND
+BACKEND_PORT = taskapp_network.BACKEND_PORT
+FRONTEND_PORT = taskapp_network.FRONTEND_PORT
 VAULT_CA_SECRET = "taskapp-vault-ca"
 VAULT_TOKEN_VOLUME = "vault-token"
 VAULT_AUDIENCE = vault_config.AUDIENCE
@@ -68,12 +68,6 @@ COPY_STATIC = (
     "import pathlib, shutil, taskapp; "
     "shutil.copytree(pathlib.Path(taskapp.__file__).parent / 'static', '/html', dirs_exist_ok=True)"
 )
-# Owner of the application's tables; dynamic Vault users are members (vault_config.CREATION).
-INIT_SQL = f"""\
-CREATE ROLE {vault_config.OWNER_ROLE} NOLOGIN;
-ALTER DATABASE "{{database}}" OWNER TO {vault_config.OWNER_ROLE};
-ALTER SCHEMA public OWNER TO {vault_config.OWNER_ROLE};
-"""
 
 
 def _app_labels(name: str, tier: str) -> dict[str, str]:
@@ -266,111 +260,6 @@ def frontend(config: ClusterConfig) -> Obj:
     }
 
 
-def postgres(config: ClusterConfig) -> Obj:
-    db = config.taskapp.database
-    app = selector(POSTGRES)
-    checkpoint = '["/bin/sh", "-c", "psql -U postgres -d ' + db.name + ' -c CHECKPOINT"]'
-    return {
-        "apiVersion": "apps/v1",
-        "kind": "StatefulSet",
-        "metadata": meta(POSTGRES, NAMESPACE, labels=_app_labels(POSTGRES, "database")),
-        "spec": {
-            "replicas": 1,
-            "serviceName": f"{POSTGRES}-headless",
-            "selector": {"matchLabels": app},
-            "template": {
-                "metadata": {
-                    "labels": {**_app_labels(POSTGRES, "database"), **app},
-                    "annotations": {
-                        # Velero's file-system backup copies the volume after a checkpoint.
-                        "backup.velero.io/backup-volumes": "data",
-                        "pre.hook.backup.velero.io/container": POSTGRES,
-                        "pre.hook.backup.velero.io/command": checkpoint,
-                    },
-                },
-                "spec": {
-                    "serviceAccountName": POSTGRES,
-                    "automountServiceAccountToken": False,
-                    "securityContext": restricted_pod_security(70),  # the alpine image's postgres
-                    "terminationGracePeriodSeconds": 60,
-                    "containers": [
-                        {
-                            "name": POSTGRES,
-                            "image": config.images.postgres,
-                            "imagePullPolicy": "IfNotPresent",
-                            "env": [
-                                {"name": "POSTGRES_DB", "value": db.name},
-                                {"name": "POSTGRES_USER", "value": "postgres"},
-                                {
-                                    "name": "POSTGRES_PASSWORD_FILE",
-                                    "value": f"/etc/postgres-admin/{db.admin_password.key}",
-                                },
-                                {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
-                            ],
-                            "ports": [
-                                {"name": "postgres", "containerPort": 5432, "protocol": "TCP"}
-                            ],
-                            "startupProbe": _pg_probe(db.name, period=5, failures=60),
-                            "livenessProbe": _pg_probe(db.name, period=10, failures=6),
-                            "readinessProbe": _pg_probe(db.name, period=5, failures=3),
-                            "resources": resources("250m", "512Mi", "1", "1Gi"),
-                            "securityContext": restricted_container_security(),
-                            "volumeMounts": [
-                                {"name": "data", "mountPath": "/var/lib/postgresql/data"},
-                                {"name": "run", "mountPath": "/var/run/postgresql"},
-                                tmp_mount(),
-                                {
-                                    "name": "init",
-                                    "mountPath": "/docker-entrypoint-initdb.d",
-                                    "readOnly": True,
-                                },
-                                {
-                                    "name": "admin",
-                                    "mountPath": "/etc/postgres-admin",
-                                    "readOnly": True,
-                                },
-                            ],
-                        }
-                    ],
-                    "volumes": [
-                        {"name": "run", "emptyDir": {"sizeLimit": "16Mi"}},
-                        {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
-                        {"name": "init", "configMap": {"name": f"{POSTGRES}-init"}},
-                        {
-                            "name": "admin",
-                            "secret": {
-                                "secretName": db.admin_password.name,
-                                "items": [
-                                    {"key": db.admin_password.key, "path": db.admin_password.key}
-                                ],
-                            },
-                        },
-                    ],
-                },
-            },
-            "volumeClaimTemplates": [
-                {
-                    "metadata": {"name": "data", "labels": _app_labels(POSTGRES, "database")},
-                    "spec": {
-                        "accessModes": ["ReadWriteOnce"],
-                        "storageClassName": STORAGE_CLASS,
-                        "resources": {"requests": {"storage": db.storage_size}},
-                    },
-                }
-            ],
-        },
-    }
-
-
-def _pg_probe(database: str, period: int, failures: int) -> Obj:
-    return {
-        "exec": {"command": ["pg_isready", "-U", "postgres", "-d", database, "-h", "127.0.0.1"]},
-        "periodSeconds": period,
-        "timeoutSeconds": 5,
-        "failureThreshold": failures,
-    }
-
-
 def hpa(name: str, bounds: Autoscaling) -> Obj:
     def utilization(resource: str, target: int) -> Obj:
         return {
@@ -407,67 +296,6 @@ def service_monitor() -> Obj:
             "endpoints": [{"port": "http", "path": "/metrics", "interval": "30s"}],
         },
     }
-
-
-def network_policies() -> list[Obj]:
-    def allow(
-        name: str, pods: str, ingress: list[Obj] | None = None, egress: list[Obj] | None = None
-    ) -> Obj:
-        spec: Obj = {"podSelector": {"matchLabels": selector(pods)}, "policyTypes": []}
-        if ingress is not None:
-            spec["policyTypes"].append("Ingress")
-            spec["ingress"] = ingress
-        if egress is not None:
-            spec["policyTypes"].append("Egress")
-            spec["egress"] = egress
-        return netpol.policy(name, NAMESPACE, spec)
-
-    def from_ns(ns: str) -> Obj:
-        return {"namespaceSelector": {"matchLabels": {netpol.NS_LABEL: ns}}}
-
-    def tcp(number: int) -> list[Obj]:
-        return [{"protocol": "TCP", "port": number}]
-
-    base = netpol.policies(NAMESPACE, netpol.Traffic(same_namespace=False))
-    return [
-        *base,
-        allow(
-            "allow-backend-ingress",
-            BACKEND,
-            ingress=[
-                {
-                    "from": [from_ns("nginx-gateway"), from_ns("monitoring")],
-                    "ports": tcp(BACKEND_PORT),
-                }
-            ],
-        ),
-        allow(
-            "allow-backend-egress",
-            BACKEND,
-            egress=[
-                {"to": [{"podSelector": {"matchLabels": selector(POSTGRES)}}], "ports": tcp(5432)},
-                {"to": [from_ns(vault.NAMESPACE)], "ports": tcp(8200)},
-            ],
-        ),
-        allow(
-            "allow-frontend-ingress",
-            FRONTEND,
-            ingress=[{"from": [from_ns("nginx-gateway")], "ports": tcp(FRONTEND_PORT)}],
-        ),
-        allow(
-            "allow-postgres-ingress",
-            POSTGRES,
-            ingress=[
-                {
-                    "from": [
-                        {"podSelector": {"matchLabels": selector(BACKEND)}},
-                        from_ns(vault.NAMESPACE),
-                    ],
-                    "ports": tcp(5432),
-                }
-            ],
-        ),
-    ]
 
 
 def manifests(config: ClusterConfig) -> list[Obj]:

@@ -1,0 +1,137 @@
+"""TaskApp's PostgreSQL: a one-replica StatefulSet on Longhorn, its superuser password from a
+Secret, and the owner role that Vault's dynamic users act as (vault_config.CREATION).
+"""
+
+from __future__ import annotations
+
+from labctl.config.cluster import ClusterConfig
+from labctl.platform import vault_config
+from labctl.platform.longhorn import STORAGE_CLASS
+from labctl.platform.objects import (
+    Obj,
+    labels,
+    meta,
+    resources,
+    restricted_container_security,
+    restricted_pod_security,
+    selector,
+    tmp_mount,
+)
+
+NAMESPACE = "taskapp"
+POSTGRES = "postgres"
+# Owner of the application's tables; dynamic Vault users are members (vault_config.CREATION).
+INIT_SQL = f"""\
+CREATE ROLE {vault_config.OWNER_ROLE} NOLOGIN;
+ALTER DATABASE "{{database}}" OWNER TO {vault_config.OWNER_ROLE};
+ALTER SCHEMA public OWNER TO {vault_config.OWNER_ROLE};
+"""
+
+
+def _app_labels(name: str, tier: str) -> dict[str, str]:
+    return {**labels(name, tier), "app.kubernetes.io/instance": "taskapp"}
+
+
+def postgres(config: ClusterConfig) -> Obj:
+    db = config.taskapp.database
+    app = selector(POSTGRES)
+    checkpoint = '["/bin/sh", "-c", "psql -U postgres -d ' + db.name + ' -c CHECKPOINT"]'
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": meta(POSTGRES, NAMESPACE, labels=_app_labels(POSTGRES, "database")),
+        "spec": {
+            "replicas": 1,
+            "serviceName": f"{POSTGRES}-headless",
+            "selector": {"matchLabels": app},
+            "template": {
+                "metadata": {
+                    "labels": {**_app_labels(POSTGRES, "database"), **app},
+                    "annotations": {
+                        # Velero's file-system backup copies the volume after a checkpoint.
+                        "backup.velero.io/backup-volumes": "data",
+                        "pre.hook.backup.velero.io/container": POSTGRES,
+                        "pre.hook.backup.velero.io/command": checkpoint,
+                    },
+                },
+                "spec": {
+                    "serviceAccountName": POSTGRES,
+                    "automountServiceAccountToken": False,
+                    "securityContext": restricted_pod_security(70),  # the alpine image's postgres
+                    "terminationGracePeriodSeconds": 60,
+                    "containers": [
+                        {
+                            "name": POSTGRES,
+                            "image": config.images.postgres,
+                            "imagePullPolicy": "IfNotPresent",
+                            "env": [
+                                {"name": "POSTGRES_DB", "value": db.name},
+                                {"name": "POSTGRES_USER", "value": "postgres"},
+                                {
+                                    "name": "POSTGRES_PASSWORD_FILE",
+                                    "value": f"/etc/postgres-admin/{db.admin_password.key}",
+                                },
+                                {"name": "PGDATA", "value": "/var/lib/postgresql/data/pgdata"},
+                            ],
+                            "ports": [
+                                {"name": "postgres", "containerPort": 5432, "protocol": "TCP"}
+                            ],
+                            "startupProbe": _pg_probe(db.name, period=5, failures=60),
+                            "livenessProbe": _pg_probe(db.name, period=10, failures=6),
+                            "readinessProbe": _pg_probe(db.name, period=5, failures=3),
+                            "resources": resources("250m", "512Mi", "1", "1Gi"),
+                            "securityContext": restricted_container_security(),
+                            "volumeMounts": [
+                                {"name": "data", "mountPath": "/var/lib/postgresql/data"},
+                                {"name": "run", "mountPath": "/var/run/postgresql"},
+                                tmp_mount(),
+                                {
+                                    "name": "init",
+                                    "mountPath": "/docker-entrypoint-initdb.d",
+                                    "readOnly": True,
+                                },
+                                {
+                                    "name": "admin",
+                                    "mountPath": "/etc/postgres-admin",
+                                    "readOnly": True,
+                                },
+                            ],
+                        }
+                    ],
+                    "volumes": [
+                        {"name": "run", "emptyDir": {"sizeLimit": "16Mi"}},
+                        {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
+                        {"name": "init", "configMap": {"name": f"{POSTGRES}-init"}},
+                        {
+                            "name": "admin",
+                            "secret": {
+                                "secretName": db.admin_password.name,
+                                "items": [
+                                    {"key": db.admin_password.key, "path": db.admin_password.key}
+                                ],
+                            },
+                        },
+                    ],
+                },
+            },
+            "volumeClaimTemplates": [
+                {
+                    "metadata": {"name": "data", "labels": _app_labels(POSTGRES, "database")},
+                    "spec": {
+                        "accessModes": ["ReadWriteOnce"],
+                        "storageClassName": STORAGE_CLASS,
+                        "resources": {"requests": {"storage": db.storage_size}},
+                    },
+                }
+            ],
+        },
+    }
+
+
+def _pg_probe(database: str, period: int, failures: int) -> Obj:
+    return {
+        "exec": {"command": ["pg_isready", "-U", "postgres", "-d", database, "-h", "127.0.0.1"]},
+        "periodSeconds": period,
+        "timeoutSeconds": 5,
+        "failureThreshold": failures,
+    }
