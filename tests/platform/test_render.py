@@ -6,12 +6,15 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from labctl.config.cluster import ClusterConfig
+from labctl.config.load import parse_config
 from labctl.config.template import example_text
 from labctl.platform import tree
 from labctl.platform.render import files, render
+from tests.config.test_fixtures import VALID, text_of
 
 from .conftest import EXAMPLE, ROOT
 
@@ -116,3 +119,22 @@ def test_secret_references_come_from_config(example_config: ClusterConfig) -> No
     ):
         assert ref.name in text
     assert example_config.vault.aws_credentials.secret in text
+
+
+@pytest.mark.parametrize("fixture", VALID, ids=lambda p: p.stem)
+def test_every_valid_config_renders_the_same_twice(fixture: Path) -> None:
+    config = parse_config(text_of(fixture))
+    first = files(config)
+    assert first == files(config)
+    apps = [d for t in first.values() for d in documents(t) if d["kind"] == "Application"]
+    assert {a["metadata"]["name"] for a in apps} >= {"platform-root", "vault", "taskapp"}
+
+
+def test_a_disabled_tunnel_keeps_only_its_namespace_and_policies(
+    example_config: ClusterConfig,
+) -> None:
+    config = example_config.model_copy(
+        update={"tunnel": example_config.tunnel.model_copy(update={"enabled": False})}
+    )
+    kinds = {d["kind"] for d in documents(files(config)["components/cloudflared/resources.yaml"])}
+    assert kinds == {"Namespace"}
