@@ -116,7 +116,8 @@ def run_plan(
         err(f"refusals overridden with --force: {reason}")
 
     def progress(step: Step, message: str) -> None:
-        err(f"{step.verb} {step.target}: {message}")
+        number = next(i for i, s in enumerate(plan.steps, 1) if s is step)
+        err(f"[{number}/{len(plan.steps)}] {step.verb} {step.target}: {message}")
 
     executor = Executor(apply, progress, timeout=timeout, retry_interval=retry_interval)
     return executor.run(plan)
