@@ -31,6 +31,11 @@ def session_as(postgres: PostgresServer, pg_bin: Path) -> Iterator[list[subproce
     for process in sessions:
         process.kill()
         process.wait()
+    roles = ", ".join(f'"{role}"' for role in (EXPIRED, CURRENT, OTHER))
+    postgres.psql(
+        f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename LIKE '%{SUFFIX}%'"
+    )
+    postgres.psql(f"DROP ROLE IF EXISTS {roles}")
 
 
 def open_session(
