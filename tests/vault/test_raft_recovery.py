@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -61,6 +62,10 @@ class Controllers:
         self.written: dict[str, str] = {}
 
     def __call__(self, _seconds: float) -> None:
+        with self.kube._lock:
+            self.reconcile()
+
+    def reconcile(self) -> None:
         replicas = self.kube.get("StatefulSet", "vault", "vault")["spec"]["replicas"]
         for pod in self.kube.objects("Pod", "vault"):
             name = pod["metadata"]["name"]
@@ -150,3 +155,29 @@ def test_plan_with_node_ids_and_no_replica_answering(cluster: VaultCluster) -> N
     plan = rr.plan_recovery(sts, overview, ["vault-1", "vault-0"], {"vault-1": "b2c4"})
     assert [p["id"] for p in plan.peers] == ["vault-0", "b2c4"]
     assert plan.after == []
+
+
+def test_cli_recovers_end_to_end(cluster: VaultCluster) -> None:
+    survivor = lost_quorum(cluster)
+    controllers = Controllers(cluster.kube, survivor)
+    stop = threading.Event()
+
+    def loop() -> None:
+        while not stop.wait(0.02):
+            controllers(0)
+
+    thread = threading.Thread(target=loop, daemon=True)
+    thread.start()
+    try:
+        result = run(cluster, "recover-raft", "--yes", "--poll", "0.02", "--wait", "10",
+                     token=survivor.root_token, keys=survivor.keys[:3])  # fmt: skip
+    finally:
+        stop.set()
+        thread.join()
+    assert result.exit_code == 0, result.output
+    assert "vault-0   active" in result.output
+    assert "voters 1, quorum 1, failure tolerance 0" in result.output
+    assert "next: vault-1 must not rejoin with old data" in result.output
+    assert all(key not in result.output for key in survivor.keys)
+    scales = [c.body["spec"]["replicas"] for c in cluster.kube.calls("PATCH", f"{STS}/scale")]
+    assert scales == [0, 1]

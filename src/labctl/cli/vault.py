@@ -225,6 +225,7 @@ def recover_raft(
     ] = None,
     migrate: Annotated[bool, typer.Option("--migrate", help="Unseal with migrate=true.")] = False,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for each step.")] = 300.0,
+    poll: Annotated[float, typer.Option("--poll", hidden=True)] = 2.0,
     yes: Yes = False,
     namespace: Namespace = "vault",
     statefulset: StatefulSet = "vault",
@@ -248,7 +249,7 @@ def recover_raft(
         )
         _show_plan(plan)
         _confirm("Stop Vault and rewrite its Raft membership?", yes)
-        runner = rr.Runner(kube, err, timeout=wait)
+        runner = rr.Runner(kube, err, timeout=wait, interval=poll)
         runner.run_kubernetes_steps(plan)
         survivors = [proxy_node(kube, target, p) for p in plan.survivors]
         overview = rr.bring_up(runner, plan, survivors, KeyRing(_secret), migrate, _token(False))
