@@ -225,3 +225,16 @@ def test_uncordon_clears_unschedulable(fake: FakeKube, client: Client) -> None:
     assert plan.steps == (Step("uncordon", "Node", None, NODE, "allow scheduling again"),)
     Executor(drain.step_applier(client)).run(plan)
     assert "unschedulable" not in fake.get("Node", NODE)["spec"]
+
+
+def test_pods_that_must_wait_for_their_budget_are_evicted_last(
+    fake: FakeKube, client: Client
+) -> None:
+    fake.add(
+        node(NODE),
+        pod("a-web-1", "apps", node_name=NODE, labels={"app": "web"}),
+        pdb("web", "apps", {"app": "web"}, allowed=0, healthy=1, desired=1, expected=2),
+        pod("b-api-1", "apps", node_name=NODE, labels={"app": "api"}),
+    )
+    names = [s.name for s in plan_for(client).steps if s.verb == "evict"]
+    assert names == ["b-api-1", "a-web-1"]

@@ -115,3 +115,17 @@ def test_a_healthy_cluster_needs_nothing() -> None:
     result = walk(snapshot(apps=[application("vault"), application("taskapp")]))
     assert result.stopped_at is None and result.plan.steps == ()
     assert all(s.state == "ok" for s in result.stages)
+
+
+def test_an_unavailable_deployment_points_at_its_unready_pod() -> None:
+    from tests.actions.objects import deployment
+
+    web = deployment("web", "taskapp", replicas=2)
+    web["status"] = {"replicas": 2, "availableReplicas": 0, "readyReplicas": 0}
+    ready = pod("web-a", "taskapp", labels={"app": "web"})
+    stuck = pod("web-b", "taskapp", labels={"app": "web"}, ready=False, phase="Pending")
+    snap = snapshot(pods=[ready, stuck])
+    snap.resources |= {"deployments.apps": [web], "statefulsets.apps": [], "daemonsets.apps": []}
+    result = walk(snap)
+    assert result.stopped_at.name == "applications"
+    assert result.stopped_at.next_command == "labctl troubleshoot pod web-b -n taskapp"

@@ -90,17 +90,20 @@ def plan_drain(inputs: DrainInputs, *, force: bool = False) -> Plan:
         warnings.append(f"static (mirror) pods stay: {', '.join(skipped_mirror)}")
 
     blockers = {b.pod: b for b in preflight(to_evict, inputs.budgets)}
+    waiting: list[Step] = []  # evicted last, so one slow budget does not hold up the rest
     for pod in to_evict:
         blocker = blockers.get(_ref(pod))
-        if blocker is None or not blocker.forever:
-            steps.append(_evict(pod, blocker))
-            if blocker is not None:
-                warnings.append(f"{blocker.pod} waits: {blocker.why}")
+        if blocker is None:
+            steps.append(_evict(pod, None))
+        elif not blocker.forever:
+            waiting.append(_evict(pod, blocker))
+            warnings.append(f"{blocker.pod} waits: {blocker.why}")
         else:
             refusals.append(f"{blocker.pod} would block the drain forever: {blocker.why}")
             if force:
                 steps.append(_force_delete(pod, blocker))
                 warnings.append(f"{blocker.pod} is deleted, bypassing {blocker.budget}")
+    steps += waiting
     evicted = [s for s in steps if s.kind == "Pod"]
     if evicted:
         gone = [

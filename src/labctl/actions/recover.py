@@ -12,7 +12,7 @@ that one are planned; later stages depend on it and are not judged.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from labctl.actions import argocd
 from labctl.actions.plan import Plan, Step
@@ -31,6 +31,11 @@ AUTO_FIXED = frozenset(
     }
 )
 APPS = "applications.argoproj.io"
+WORKLOAD_RESOURCES = {
+    "Deployment": "deployments.apps",
+    "StatefulSet": "statefulsets.apps",
+    "DaemonSet": "daemonsets.apps",
+}
 
 
 @dataclass(frozen=True)
@@ -99,7 +104,7 @@ def plan_recover(snapshot: Snapshot, report: Report) -> Walk:
         if stopped:
             result.state = "not checked"
             continue
-        _judge(stage, by_stage[stage.name], report, apps, result)
+        _judge(stage, by_stage[stage.name], report, snapshot, result)
         if result.state == "needs a person":
             stopped = True
         elif result.state == "automatic":
@@ -109,8 +114,9 @@ def plan_recover(snapshot: Snapshot, report: Report) -> Walk:
 
 
 def _judge(
-    stage: Stage, findings: list[Finding], report: Report, apps: dict[str, Obj], result: StageResult
+    stage: Stage, findings: list[Finding], report: Report, snapshot: Snapshot, result: StageResult
 ) -> None:
+    apps = {a["metadata"]["name"]: a for a in snapshot.items(APPS) or []}
     if stage.name == "Vault":
         unknown = [u for u in report.unknowns if u.area == "vault"]
         if unknown and not findings:
@@ -124,7 +130,7 @@ def _judge(
     if critical:
         result.state = "needs a person"
         result.notes += [f.message for f in critical]
-        result.next_command = next_command(critical[0])
+        result.next_command = next_command(critical[0], snapshot)
         return
     fixable = [f for f in findings if f.check_name in AUTO_FIXED]
     result.notes += [f.message for f in findings if f.check_name not in AUTO_FIXED]
@@ -150,7 +156,7 @@ def _fix_steps(findings: list[Finding], apps: dict[str, Obj]) -> list[Step]:
     return steps
 
 
-def next_command(finding: Finding) -> str:
+def next_command(finding: Finding, snapshot: Snapshot | None = None) -> str:
     """The labctl command a person should run next for a finding."""
     kind, _, rest = finding.object.partition("/")
     namespace, _, name = rest.rpartition("/")
@@ -165,7 +171,42 @@ def next_command(finding: Finding) -> str:
         "PersistentVolumeClaim": f"labctl troubleshoot storage {name} -n {namespace}",
         "Application": f"labctl troubleshoot argocd {name}",
     }
+    if kind in WORKLOAD_RESOURCES and snapshot is not None:
+        return _pod_command(kind, namespace, name, snapshot)
     return commands.get(kind, finding.hint)
+
+
+def _pod_command(kind: str, namespace: str, name: str, snapshot: Snapshot) -> str:
+    """Troubleshoot a pod of the workload (an unready one first), else describe the workload."""
+    from lightkube.models.meta_v1 import LabelSelector
+
+    from labctl.actions.drain import selects
+
+    workloads = snapshot.items(WORKLOAD_RESOURCES[kind]) or []
+    workload = next((w for w in workloads if _ref(w) == (namespace, name)), {})
+    raw = (workload.get("spec") or {}).get("selector")
+    selector = cast(LabelSelector, LabelSelector.from_dict(raw)) if raw is not None else None
+    pods = [
+        p
+        for p in snapshot.items("pods") or []
+        if selector is not None
+        and _ref(p)[0] == namespace
+        and selects(selector, p["metadata"].get("labels") or {})
+    ]
+    pods.sort(key=_ready)
+    if pods:
+        return f"labctl troubleshoot pod {pods[0]['metadata']['name']} -n {namespace}"
+    return f"kubectl describe {kind.lower()} {name} -n {namespace}"
+
+
+def _ref(obj: Obj) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return str(meta.get("namespace", "")), str(meta.get("name", ""))
+
+
+def _ready(pod: Obj) -> bool:
+    conditions = (pod.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
 def _stage_of(finding: Finding, apps: dict[str, Obj]) -> str | None:
