@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from xml.etree import ElementTree as ET
@@ -199,3 +200,16 @@ def test_the_cronjob_command_is_a_valid_invocation() -> None:
     health = typer.main.get_command(app).commands["health"]  # type: ignore[attr-defined]
     params = health.make_context("health", command[2:]).params
     assert params["output"] == "prometheus" and params["exit_zero"] is True
+
+
+def test_command_modules_import_nothing_heavy() -> None:
+    """`labctl --help` stays fast: the health CLI modules defer every heavy import."""
+    code = (
+        "import sys, labctl.cli.health, labctl.cli.snapshot; "
+        "print(sorted(m for m in ('lightkube', 'httpx2', 'msgspec', 'rich', 'pydantic', "
+        "'labctl.checks', 'labctl.cluster.collect') if m in sys.modules))"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert result.stdout.strip() == "[]"
