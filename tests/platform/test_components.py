@@ -371,3 +371,13 @@ def test_kubeadm_uses_a_control_plane_endpoint(example_config: ClusterConfig) ->
 def test_components_have_unique_names(example_config: ClusterConfig) -> None:
     names = [c.name for c in components(example_config)]
     assert len(names) == len(set(names))
+
+
+def test_injected_webhook_ca_bundles_are_not_reverted(objects: list[Obj]) -> None:
+    for name in ("vault", "cert-manager", "monitoring"):
+        spec = one(objects, "Application", name, "argocd")["spec"]
+        kinds = {d["kind"] for d in spec["ignoreDifferences"]}
+        assert kinds == {"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration"}
+        assert "RespectIgnoreDifferences=true" in spec["syncPolicy"]["syncOptions"]
+    taskapp = one(objects, "Application", "taskapp", "argocd")["spec"]
+    assert "ignoreDifferences" not in taskapp

@@ -43,8 +43,10 @@ def component_dir(name: str) -> str:
     return f"components/{name}"
 
 
-def _sync_policy(server_side_apply: bool = False) -> Obj:
-    options = ["PruneLast=true", "RespectIgnoreDifferences=true"]
+def _sync_policy(server_side_apply: bool = False, ignores: bool = False) -> Obj:
+    options = ["PruneLast=true"]
+    if ignores:
+        options.append("RespectIgnoreDifferences=true")
     if server_side_apply:
         options.append("ServerSideApply=true")
     return {
@@ -94,8 +96,10 @@ def application(component: Component, config: ClusterConfig) -> Obj:
     spec: Obj = {
         "project": component.tier,
         "destination": {"server": IN_CLUSTER, "namespace": component.namespace},
-        "syncPolicy": _sync_policy(component.server_side_apply),
+        "syncPolicy": _sync_policy(component.server_side_apply, bool(component.ignore_differences)),
     }
+    if component.ignore_differences:
+        spec["ignoreDifferences"] = list(component.ignore_differences)
     spec["sources" if len(sources) > 1 else "source"] = sources if len(sources) > 1 else sources[0]
     return {
         "apiVersion": "argoproj.io/v1alpha1",

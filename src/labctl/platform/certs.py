@@ -11,7 +11,7 @@ from typing import Any
 
 from labctl.config.cluster import ClusterConfig
 from labctl.platform import netpol
-from labctl.platform.component import CERT_MANAGER, Component, Wave
+from labctl.platform.component import CERT_MANAGER, Component, Wave, webhook_ca
 from labctl.platform.objects import Obj, labels, meta, namespace
 
 NAMESPACE = "cert-manager"
@@ -157,4 +157,5 @@ def component(config: ClusterConfig) -> Component:
             *netpol.policies(NAMESPACE, traffic),
         ],
         server_side_apply=True,
+        ignore_differences=webhook_ca(),
     )

@@ -63,6 +63,18 @@ GATEWAY_API_REPO = "https://github.com/kubernetes-sigs/gateway-api.git"
 GATEWAY_API_VERSION = "v1.6.1"
 
 
+def webhook_ca() -> tuple[Obj, ...]:
+    """Webhook CA bundles injected at run time (by the injector, cainjector or a patch Job)."""
+    return tuple(
+        {
+            "group": "admissionregistration.k8s.io",
+            "kind": kind,
+            "jqPathExpressions": [".webhooks[]?.clientConfig.caBundle"],
+        }
+        for kind in ("MutatingWebhookConfiguration", "ValidatingWebhookConfiguration")
+    )
+
+
 @dataclass(frozen=True)
 class GitPath:
     """A directory of a pinned upstream Git repository (not our repository)."""
@@ -87,6 +99,8 @@ class Component:
     # Namespaces this component's Application may write to (its own first).
     extra_namespaces: tuple[str, ...] = ()
     server_side_apply: bool = False
+    # Fields a controller rewrites at run time; Argo CD must not undo them (see webhook_ca()).
+    ignore_differences: tuple[Obj, ...] = ()
 
     @property
     def namespaces(self) -> tuple[str, ...]:

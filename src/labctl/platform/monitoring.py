@@ -12,7 +12,7 @@ from typing import Any
 
 from labctl.config.cluster import ClusterConfig
 from labctl.platform import dashboards, gateway, netpol
-from labctl.platform.component import KUBE_PROMETHEUS_STACK, Component, Wave
+from labctl.platform.component import KUBE_PROMETHEUS_STACK, Component, Wave, webhook_ca
 from labctl.platform.longhorn import STORAGE_CLASS
 from labctl.platform.objects import Obj, namespace
 
@@ -123,4 +123,5 @@ def component(config: ClusterConfig, taskapp_namespace: str) -> Component:
             *extra_manifests(config, taskapp_namespace),
         ],
         server_side_apply=True,  # the CRDs are too large for client-side apply
+        ignore_differences=webhook_ca(),
     )

@@ -12,7 +12,7 @@ from typing import Any
 
 from labctl.config.cluster import ClusterConfig
 from labctl.platform import certs, netpol
-from labctl.platform.component import VAULT, Component, Wave
+from labctl.platform.component import VAULT, Component, Wave, webhook_ca
 from labctl.platform.objects import Obj, namespace
 
 NAMESPACE = "vault"
@@ -171,4 +171,5 @@ def component(config: ClusterConfig) -> Component:
             server_certificate(config),
             *netpol.policies(NAMESPACE, traffic),
         ],
+        ignore_differences=webhook_ca(),
     )
