@@ -22,7 +22,6 @@ from labctl.validate.xref.workloads import (
 )
 
 Issue = tuple[str, str, str]  # (check id, where, message)
-NAMESPACE_OWNERS = ("Namespace",)
 KUBE_PROMETHEUS_STACK = "kube-prometheus-stack"
 
 
@@ -123,7 +122,7 @@ def _denies_all_ingress(policy: Manifest) -> bool:
 
 
 def namespaces_default_deny(tree: Tree) -> Iterator[Issue]:
-    namespaces = {m.name: m.ref for m in tree.of_kind(*NAMESPACE_OWNERS)}
+    namespaces = {m.name: m.ref for m in tree.of_kind("Namespace")}
     for workload in workloads(tree):
         namespaces.setdefault(workload.namespace, workload.manifest.ref)
     denied = {p.namespace for p in tree.of_kind("NetworkPolicy") if _denies_all_ingress(p)}
