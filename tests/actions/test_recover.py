@@ -129,3 +129,15 @@ def test_an_unavailable_deployment_points_at_its_unready_pod() -> None:
     result = walk(snap)
     assert result.stopped_at.name == "applications"
     assert result.stopped_at.next_command == "labctl troubleshoot pod web-b -n taskapp"
+
+
+def test_critical_findings_outside_the_stages_are_shown() -> None:
+    from tests.actions.objects import node
+
+    snap = snapshot()
+    snap.resources["nodes"] = [node("k8s-worker05", ready="False")]
+    result = walk(snap)
+    assert result.stopped_at is None
+    (line,) = result.elsewhere
+    assert line.startswith("node k8s-worker05 is NotReady")
+    assert line.endswith("(next: labctl troubleshoot node k8s-worker05)")

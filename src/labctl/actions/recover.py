@@ -81,6 +81,7 @@ class StageResult:
 class Walk:
     stages: tuple[StageResult, ...]
     plan: Plan
+    elsewhere: tuple[str, ...] = ()  # critical findings outside the stages (nodes, backups...)
 
     @property
     def stopped_at(self) -> StageResult | None:
@@ -110,7 +111,13 @@ def plan_recover(snapshot: Snapshot, report: Report) -> Walk:
         elif result.state == "automatic":
             steps += _fix_steps(by_stage[stage.name], apps)
     warnings = tuple(f"{r.name}: {n}" for r in results for n in r.notes if r.state == "ok")
-    return Walk(tuple(results), Plan("recover in the runbook's order", tuple(steps), (), warnings))
+    elsewhere = tuple(
+        f"{f.message} (next: {next_command(f, snapshot)})"
+        for f in report.findings
+        if _stage_of(f, apps) is None and str(f.severity) == "critical"
+    )
+    plan = Plan("recover in the runbook's order", tuple(steps), (), warnings)
+    return Walk(tuple(results), plan, elsewhere)
 
 
 def _judge(

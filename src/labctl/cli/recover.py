@@ -50,6 +50,10 @@ def recover(
             if stage.state != "not checked":
                 for note in stage.notes:
                     typer.echo(f"     - {note}")
+        if walk.elsewhere:
+            typer.echo("Critical outside the recovery order:")
+            for line in walk.elsewhere:
+                typer.echo(f"     - {line}")
         typer.echo("")
         client = connect_to(kubeconfig, context, request_timeout)
         run_plan(

@@ -41,6 +41,8 @@ def _show(
 ) -> None:
     from labctl.troubleshoot.view import render_view
 
+    if output not in ("text", "table", "json"):
+        raise typer.BadParameter(f"unknown output {output!r}: use text or json")
     with errors_to_exit_codes():
         client = connect_to(kubeconfig, context, timeout)
         view = build(client)
