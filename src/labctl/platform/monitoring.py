@@ -7,11 +7,10 @@ mounted Secret (`webhook_url_file`), so neither appears in values or in the tree
 
 from __future__ import annotations
 
-import importlib
 from typing import Any
 
 from labctl.config.cluster import ClusterConfig
-from labctl.platform import dashboards, gateway, netpol
+from labctl.platform import alerts, dashboards, gateway, health_cronjob, netpol
 from labctl.platform.component import KUBE_PROMETHEUS_STACK, Component, Wave, webhook_ca
 from labctl.platform.longhorn import STORAGE_CLASS
 from labctl.platform.objects import Obj, namespace
@@ -21,14 +20,6 @@ RELEASE = "kube-prometheus-stack"
 GRAFANA_SERVICE = f"{RELEASE}-grafana"
 LOKI_URL = "http://loki.logging.svc.cluster.local:3100"
 HEALTH_SCHEDULE = "*/15 * * * *"
-
-
-def _optional(module: str) -> Any | None:
-    """A sibling module written in parallel by another engineer, when it has landed."""
-    try:
-        return importlib.import_module(f"labctl.platform.{module}")
-    except ImportError:  # pragma: no cover - only while the module does not exist yet
-        return None
 
 
 def _pvc_template(size: str) -> Obj:
@@ -46,12 +37,10 @@ def _pvc_template(size: str) -> Obj:
 def values(config: ClusterConfig) -> dict[str, Any]:
     admin = config.monitoring.grafana_admin
     discord = config.alerting.discord_webhook
-    alerts = _optional("alerts")
     alertmanager: dict[str, Any] = {
         "alertmanagerSpec": {"secrets": [discord.name], "storage": _pvc_template("2Gi")},
+        "config": alerts.alertmanager_config(discord.name, discord.key),
     }
-    if alerts is not None:
-        alertmanager["config"] = alerts.alertmanager_config(discord.name, discord.key)
     return {
         "grafana": {
             "admin": {
@@ -85,12 +74,8 @@ def extra_manifests(config: ClusterConfig, taskapp_namespace: str) -> list[Obj]:
     out.append(
         gateway.route("grafana", NAMESPACE, [config.host("grafana")], [("/", GRAFANA_SERVICE, 80)])
     )
-    alerts = _optional("alerts")
-    if alerts is not None:
-        out += alerts.prometheus_rules(NAMESPACE, config.alerting.runbook_base_url)
-    health = _optional("health_cronjob")
-    if health is not None:
-        out += health.manifests(NAMESPACE, config.images.labctl, HEALTH_SCHEDULE)
+    out += alerts.prometheus_rules(NAMESPACE, config.alerting.runbook_base_url)
+    out += health_cronjob.manifests(NAMESPACE, config.images.labctl, HEALTH_SCHEDULE)
     return out
 
 
