@@ -64,6 +64,16 @@ CASES: list[tuple[str, Check, list[tuple[str, str]]]] = [
         ],
     ),
     (
+        "vault-spec",
+        checks.vault_spec_consistent,
+        [
+            ("vault-unknown-policy", "grants policy taskapp-polcy"),
+            ("vault-db-role-not-allowed", "taskapp is not in connection taskapp-postgres's"),
+            ("vault-db-sessions-survive", "database role taskapp: revocation does not end"),
+            ("vault-db-no-connection", "database role reporting: no connection warehouse"),
+        ],
+    ),
+    (
         "rule-selected",
         checks.rules_selected,
         [("rule-not-selected", "ruleSelector {'matchLabels': {'release': 'monitoring'}}")],

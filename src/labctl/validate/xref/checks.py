@@ -283,6 +283,43 @@ def vault_roles_dedicated(tree: Tree) -> Iterator[Issue]:
                         )
 
 
+def vault_spec_consistent(tree: Tree) -> Iterator[Issue]:
+    """References inside a VaultSpec, and the seed's hazard: revocation leaving sessions open."""
+    for where, spec in vault_specs(tree):
+        policies = {p.get("name") for p in spec.get("policies") or []}
+        for role in (spec.get("kubernetes_auth") or {}).get("roles") or []:
+            for policy in role.get("token_policies") or []:
+                if policy not in policies and policy != "default":
+                    yield (
+                        "vault-unknown-policy",
+                        where,
+                        f"Vault role {role.get('name')} grants policy {policy}, which the spec "
+                        "does not define",
+                    )
+        database = spec.get("database") or {}
+        connections = {c.get("name"): c for c in database.get("connections") or []}
+        for role in database.get("roles") or []:
+            name, db = role.get("name"), role.get("db_name")
+            connection = connections.get(db)
+            if connection is None:
+                yield ("vault-db-no-connection", where, f"database role {name}: no connection {db}")
+            elif name not in (connection.get("allowed_roles") or []):
+                yield (
+                    "vault-db-role-not-allowed",
+                    where,
+                    f"database role {name} is not in connection {db}'s allowed_roles",
+                )
+            revocation = " ".join(role.get("revocation_statements") or []).lower()
+            if "pg_terminate_backend" not in revocation:
+                yield (
+                    "vault-db-sessions-survive",
+                    where,
+                    f"database role {name}: revocation does not end the user's sessions "
+                    "(pg_terminate_backend); PostgreSQL's VALID UNTIL and DROP ROLE leave open "
+                    "connections working after the lease ends",
+                )
+
+
 def _rule_selector(tree: Tree) -> dict[str, Any] | None:
     """The label selector kube-prometheus-stack's Prometheus picks PrometheusRules with.
 
@@ -329,5 +366,6 @@ CHECKS = (
     pvcs_backed_up,
     images_pinned,
     vault_roles_dedicated,
+    vault_spec_consistent,
     rules_selected,
 )
