@@ -315,8 +315,8 @@ def vault_spec_consistent(tree: Tree) -> Iterator[Issue]:
                     "vault-db-sessions-survive",
                     where,
                     f"database role {name}: revocation does not end the user's sessions "
-                    "(pg_terminate_backend); PostgreSQL's VALID UNTIL and DROP ROLE leave open "
-                    "connections working after the lease ends",
+                    "(pg_terminate_backend); VALID UNTIL only stops new logins, so open "
+                    "connections outlive the lease",
                 )
 
 
