@@ -151,7 +151,11 @@ def projects(components: list[Component], config: ClusterConfig) -> list[Obj]:
                 "apiVersion": "argoproj.io/v1alpha1",
                 "kind": "AppProject",
                 "metadata": meta(
-                    tier, NAMESPACE, labels={**labels(tier, "project"), TIER_LABEL: tier}
+                    tier,
+                    NAMESPACE,
+                    labels={**labels(tier, "project"), TIER_LABEL: tier},
+                    # Before every Application of the root, which all name a project.
+                    annotations={"argocd.argoproj.io/sync-wave": "-1"},
                 ),
                 "spec": spec,
             }
