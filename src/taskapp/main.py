@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -13,7 +14,7 @@ from starlette.staticfiles import StaticFiles
 
 from taskapp import __version__
 from taskapp.api import problems
-from taskapp.api.main import api_router
+from taskapp.api.main import routers
 from taskapp.api.middleware import RequestMiddleware
 from taskapp.auth import Authenticator
 from taskapp.db.engine import Database
@@ -40,6 +41,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 "(set TASKAPP_IDENTITY_HEADER or TASKAPP_API_TOKENS_FILE to require it)"
             )
         await db.start()
+        # Everything built so far lives as long as the process: keep it out of the cyclic
+        # garbage collector's way, so full collections stay short under load.
+        gc.freeze()
         try:
             yield
         finally:
@@ -51,13 +55,17 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version=__version__,
         description="Tasks for the platform's users. Errors are RFC 9457 problem details.",
         lifespan=lifespan,
+        # We export Prometheus metrics ourselves; FastAPI's OpenTelemetry hook would otherwise
+        # look for a tracer provider on every request (3% of a list request's CPU, profiled).
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.db = db
     app.state.auth = auth
     problems.install(app)
-    app.include_router(api_router)
+    for router in routers:  # one level of routers: each level costs time on every request
+        app.include_router(router)
     if settings.serve_frontend:
         app.mount("/", StaticFiles(directory=settings.static_dir or STATIC, html=True))
     if settings.cors_origins:

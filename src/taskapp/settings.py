@@ -45,7 +45,9 @@ class Settings(BaseSettings):
     credentials_poll_interval: float = Field(default=1.0, gt=0)
     migrate_on_start: bool = True
     db_pool_size: int = Field(default=10, ge=1)
-    db_max_overflow: int = Field(default=10, ge=0)
+    # Overflow connections are closed as soon as they are returned, so under steady load they
+    # are opened and closed all the time (TCP + SCRAM + a new backend each): off by default.
+    db_max_overflow: int = Field(default=0, ge=0)
     db_pool_timeout: float = Field(default=5.0, gt=0)
     db_pool_recycle: int = Field(
         default=1800, ge=0, description="Close connections older than this many seconds."

@@ -1,4 +1,4 @@
-"""All routers of the API."""
+"""All routers of the API, included by `taskapp.main` straight into the app."""
 
 from __future__ import annotations
 
@@ -6,6 +6,4 @@ from fastapi import APIRouter
 
 from taskapp.api.routes import health, tasks
 
-api_router = APIRouter()
-api_router.include_router(health.router)
-api_router.include_router(tasks.router)
+routers: tuple[APIRouter, ...] = (health.router, tasks.router)
