@@ -149,7 +149,8 @@ def backend(config: ClusterConfig) -> Obj:
                             "name": "backend",
                             "image": config.images.taskapp,
                             "imagePullPolicy": "IfNotPresent",
-                            "args": [
+                            # `command`, not `args`: whatever the image's entrypoint is.
+                            "command": [
                                 "taskapp",
                                 "serve",
                                 "--host",
