@@ -41,3 +41,18 @@ def test_render_reports_every_problem_and_exits_3(tmp_path: Path) -> None:
     assert "vault.replicas 4 is even" in result.output
     assert "(did you mean 'production'?)" in result.output
     assert not (tmp_path / "out").exists()
+
+
+def test_render_check_reports_a_stale_tree_and_writes_nothing(tmp_path: Path) -> None:
+    runner = CliRunner()
+    out = tmp_path / "out"
+    runner.invoke(app, ["render", str(EXAMPLE), "-o", str(out)])
+    ok = runner.invoke(app, ["render", str(EXAMPLE), "-o", str(out), "--check"])
+    assert ok.exit_code == 0 and "up to date" in ok.output
+    (out / "apps" / "vault.yaml").write_text("edited")
+    (out / "apps" / "taskapp.yaml").unlink()
+    stale = runner.invoke(app, ["render", str(EXAMPLE), "-o", str(out), "--check"])
+    assert stale.exit_code == 1
+    assert "2 file(s) differ" in stale.output
+    assert f"out of date: {out / 'apps' / 'vault.yaml'}" in stale.output
+    assert (out / "apps" / "vault.yaml").read_text() == "edited"

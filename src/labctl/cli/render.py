@@ -1,8 +1,9 @@
 """`labctl init`, `labctl render` and `labctl bootstrap`: from one cluster.yaml to a running
 platform.
 
-Exit codes: 0 done; 1 a step failed; 3 cluster.yaml is invalid, the file exists (init), or the
-plan was not confirmed; 4 the cluster could not be reached; 5 timed out waiting.
+Exit codes: 0 done; 1 a step failed, or `render --check` found the tree out of date; 3 cluster.yaml
+is invalid, the file exists (init), or the plan was not confirmed; 4 the cluster could not be
+reached; 5 timed out waiting.
 """
 
 from __future__ import annotations
@@ -47,17 +48,26 @@ def render(
     output: Annotated[
         Path, typer.Option("-o", "--output", help="Directory of the rendered tree.")
     ] = Path("rendered"),
+    check: Annotated[
+        bool, typer.Option("--check", help="Write nothing; exit 1 if the tree is out of date.")
+    ] = False,
 ) -> None:
     """Render the GitOps tree (Argo CD Applications, manifests, Vault spec, kubeadm) from CONFIG."""
     from labctl.config.load import ConfigError, load_config
-    from labctl.platform.render import render as render_tree
+    from labctl.platform import render as platform
 
     try:
         cluster = load_config(config)
     except ConfigError as error:
         err(str(error))
         raise typer.Exit(EXIT_CONFIG) from None
-    result = render_tree(cluster, output)
+    if check:
+        stale = platform.stale(cluster, output)
+        for rel in stale:
+            typer.echo(f"out of date: {output / rel}")
+        typer.echo(f"{output}: {'up to date' if not stale else f'{len(stale)} file(s) differ'}")
+        raise typer.Exit(1 if stale else 0)
+    result = platform.render(cluster, output)
     total = len(result.written) + len(result.unchanged)
     typer.echo(
         f"{output}: {total} files ({len(result.written)} written, "

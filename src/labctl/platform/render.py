@@ -134,3 +134,8 @@ def files(config: ClusterConfig) -> dict[str, str]:
 
 def render(config: ClusterConfig, out_dir: Path) -> tree.WriteResult:
     return tree.write(files(config), out_dir)
+
+
+def stale(config: ClusterConfig, out_dir: Path) -> list[str]:
+    """The files of `out_dir` that differ from a fresh render (missing, changed or extra)."""
+    return tree.stale(files(config), out_dir)

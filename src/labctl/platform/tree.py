@@ -110,7 +110,7 @@ def write(files: Mapping[str, str], out_dir: Path) -> WriteResult:
     written, unchanged = [], []
     for rel, text in sorted(files.items()):
         path = out_dir / rel
-        if path.is_file() and path.read_text(encoding="utf-8") == text:
+        if _same(path, text):
             unchanged.append(rel)
             continue
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,6 +123,24 @@ def write(files: Mapping[str, str], out_dir: Path) -> WriteResult:
             path.unlink()
             removed.append(rel)
     return WriteResult(written, unchanged, removed)
+
+
+def stale(files: Mapping[str, str], out_dir: Path) -> list[str]:
+    """Paths under `out_dir` that a `write` would create, change or remove (nothing is written)."""
+    out = [rel for rel, text in files.items() if not _same(out_dir / rel, text)]
+    if out_dir.is_dir():
+        out += [
+            path.relative_to(out_dir).as_posix()
+            for path in out_dir.rglob("*")
+            if path.is_file()
+            and path.relative_to(out_dir).as_posix() not in files
+            and _generated(path)
+        ]
+    return sorted(out)
+
+
+def _same(path: Path, text: str) -> bool:
+    return path.is_file() and path.read_text(encoding="utf-8") == text
 
 
 def _generated(path: Path) -> bool:
