@@ -381,3 +381,16 @@ def test_injected_webhook_ca_bundles_are_not_reverted(objects: list[Obj]) -> Non
         assert "RespectIgnoreDifferences=true" in spec["syncPolicy"]["syncOptions"]
     taskapp = one(objects, "Application", "taskapp", "argocd")["spec"]
     assert "ignoreDifferences" not in taskapp
+
+
+def test_a_second_control_plane_joins_through_the_endpoint(example_config: ClusterConfig) -> None:
+    nodes = list(example_config.nodes)
+    nodes[1] = nodes[1].model_copy(update={"roles": ["control-plane"]})
+    config = example_config.model_copy(update={"nodes": nodes})
+    (join,) = kubeadm.files(config)[f"kubeadm/join-{nodes[1].name}.yaml"]
+    assert join["controlPlane"]["localAPIEndpoint"]["advertiseAddress"] == str(nodes[1].ip)
+    assert join["controlPlane"]["certificateKey"] == kubeadm.CERT_KEY_PLACEHOLDER
+    cluster = next(d for d in kubeadm.init(config) if d["kind"] == "ClusterConfiguration")
+    assert cluster["apiServer"]["certSANs"] == sorted(
+        ["k8s-api.example.com", str(nodes[0].ip), str(nodes[1].ip)]
+    )
