@@ -240,6 +240,7 @@ def build(
             "schedules.velero.io",
             "backupstoragelocations.velero.io",
             "certificates.cert-manager.io",
+            "volumes.longhorn.io",
         )
     }
     extras: dict[str, Any] = {}
@@ -303,6 +304,20 @@ def build(
                     "status": {
                         "phase": "Pending" if rng.random() < 0.005 else "Bound",
                         "capacity": {"storage": "20Gi"},
+                    },
+                }
+            )
+            out["volumes.longhorn.io"].append(
+                {
+                    "apiVersion": "longhorn.io/v1beta2",
+                    "kind": "Volume",
+                    "metadata": _meta(rng, f"pvc-{_uid(rng)}", "longhorn-system", {}),
+                    "spec": {"numberOfReplicas": 3, "size": str(20 * 2**30)},
+                    "status": {
+                        "state": "attached",
+                        "robustness": "degraded" if rng.random() < 0.01 else "healthy",
+                        "currentNodeID": node_name,
+                        "kubernetesStatus": {"namespace": ns, "pvcName": claim},
                     },
                 }
             )

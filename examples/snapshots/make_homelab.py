@@ -8,7 +8,8 @@ the seed's 2 Raft replicas, Argo CD, Velero with one MinIO location, cert-manage
 monitoring stack and TaskApp. Its problems: a backend pod OOMKilled in CrashLoopBackOff while
 the backend HPA sits at its maximum; the nightly backup PartiallyFailed three nights running
 (newest Completed is 3 days old); a single backup location; a Grafana certificate 9 days from
-expiry; a PDB (minAvailable 1) on one-replica PostgreSQL; Prometheus' volume 81% full.
+expiry; a PDB (minAvailable 1) on one-replica PostgreSQL; Prometheus' volume 81% full and
+degraded in Longhorn (a replica lived on the cordoned node).
 """
 
 from __future__ import annotations
@@ -285,6 +286,31 @@ class Cluster:
         )
         node_name = pod["spec"]["nodeName"]
         self.pvc_usage[(ns, name)] = (node_name, pod["metadata"]["name"], used, gib)
+        # Prometheus' volume had a replica on k8s-worker05, now down for its disk swap.
+        degraded = name.startswith("prometheus-db")
+        self.add(
+            "volumes.longhorn.io",
+            {
+                "apiVersion": "longhorn.io/v1beta2",
+                "kind": "Volume",
+                "metadata": meta("Volume", f"pvc-{uid('pv', ns, name)}", "longhorn-system"),
+                "spec": {"numberOfReplicas": 3, "size": str(gib * GI), "dataLocality": "disabled"},
+                "status": {
+                    "state": "attached",
+                    "robustness": "degraded" if degraded else "healthy",
+                    "currentNodeID": node_name,
+                    "kubernetesStatus": {
+                        "namespace": ns,
+                        "pvcName": name,
+                        "pvName": f"pvc-{uid('pv', ns, name)}",
+                        "workloadsStatus": [
+                            {"podName": pod["metadata"]["name"], "podStatus": "Running"}
+                        ],
+                    },
+                    **({"lastDegradedAt": "2026-11-25T22:10:00Z"} if degraded else {}),
+                },
+            },
+        )
 
 
 def build() -> tuple[Cluster, Obj]:
@@ -899,6 +925,7 @@ def write(c: Cluster, extra: Obj) -> None:
         "schedules.velero.io",
         "backupstoragelocations.velero.io",
         "certificates.cert-manager.io",
+        "volumes.longhorn.io",
     ):
         body = {
             "apiVersion": "v1",

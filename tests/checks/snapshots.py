@@ -1,7 +1,8 @@
 """Fixture snapshots for check tests: one YAML file, several documents.
 
 Each document is a Kubernetes object (filed under its kind's resource), an
-`{kind: Extra, path, body}` extras body, or `{kind: SnapshotMeta, takenAt, serverVersion}`.
+`{kind: Extra, path, body, status?}` extras body, or
+`{kind: SnapshotMeta, takenAt, serverVersion?, notServed?}`.
 Every kind labctl collects counts as collected (empty unless objects are given); extras
 count only when present, as in a live snapshot.
 """
@@ -25,8 +26,11 @@ def snapshot_of(docs: list[dict[str, Any]]) -> Snapshot:
         if doc["kind"] == "SnapshotMeta":
             snap.taken_at = parse_time(doc["takenAt"]) or snap.taken_at
             snap.server_version = doc.get("serverVersion")
+            snap.not_served = set(doc.get("notServed", []))
         elif doc["kind"] == "Extra":
             snap.extras[doc["path"]] = doc["body"]
+            if "status" in doc:
+                snap.extra_statuses[doc["path"]] = doc["status"]
         else:
             snap.resources[BY_KIND[doc["kind"]].resource].append(doc)
     return snap
@@ -45,6 +49,8 @@ def projected(snap: Snapshot) -> Snapshot:
     return Snapshot(
         resources=resources,
         extras=snap.extras,
+        extra_statuses=snap.extra_statuses,
         taken_at=snap.taken_at,
         server_version=snap.server_version,
+        not_served=snap.not_served,
     )

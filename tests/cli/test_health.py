@@ -29,7 +29,7 @@ def test_table_groups_findings_by_area_with_a_summary() -> None:
     assert result.exit_code == 2, result.output
     lines = result.output.splitlines()
     assert lines[-1] == (
-        f"3 critical, 13 warning in 9 of 9 areas (exit 2; {HOMELAB}, 2026-11-26 06:00 UTC)"
+        f"3 critical, 14 warning in 9 of 9 areas (exit 2; {HOMELAB}, 2026-11-26 06:00 UTC)"
     )
     assert "\x1b[" not in result.output  # no colour when not on a terminal
     areas = [
@@ -39,7 +39,7 @@ def test_table_groups_findings_by_area_with_a_summary() -> None:
     text = " ".join(result.output.replace("│", " ").split())
     assert "Vault runs 2 Raft voters (vault-0, vault-1): quorum is 2, it tolerates 0" in text
     assert "OOMKilled (exit code 137)" in text
-    assert "-> kubectl uncordon k8s-worker05 when maintenance is over" in text
+    assert "-> labctl node uncordon k8s-worker05 when maintenance is over" in text
 
 
 def test_json_has_a_schema_version_and_per_area_status() -> None:
@@ -60,7 +60,8 @@ def test_json_has_a_schema_version_and_per_area_status() -> None:
     }
     ids = sorted({f["checkId"] for f in doc["findings"]})
     expected = {"LAB-104", "LAB-201", "LAB-209", "LAB-304", "LAB-401", "LAB-501", "LAB-502"}
-    expected |= {"LAB-503", "LAB-505", "LAB-602", "LAB-703", "LAB-801", "LAB-805", "LAB-902"}
+    expected |= {"LAB-503", "LAB-505", "LAB-602", "LAB-703", "LAB-705", "LAB-801", "LAB-805"}
+    expected |= {"LAB-902"}
     assert set(ids) == expected
     first = doc["findings"][0]
     assert set(first) == {"checkId", "check", "severity", "area", "object", "message", "hint"}
@@ -173,7 +174,7 @@ def test_snapshot_save_then_health_offline(homelab_fake: FakeKube, tmp_path: Pat
         app, ["snapshot", "save", str(tmp_path / "s"), "--kubeconfig", str(kubeconfig)]
     )
     assert saved.exit_code == 0, saved.output
-    assert "saved 13 kinds and 11 extras" in saved.output
+    assert "saved 14 kinds and 11 extras" in saved.output
     pods = json.loads((tmp_path / "s" / "pods.json").read_text())
     assert pods["kind"] == "List" and pods["items"][0]["kind"] == "Pod"
     meta = json.loads((tmp_path / "s" / "snapshot.json").read_text())

@@ -82,6 +82,20 @@ def test_failures_are_recorded_and_the_rest_is_read(fake: FakeKube, target: Clus
     assert report.exit_code == 3
 
 
+def test_a_kind_the_server_does_not_serve_is_collected_empty(
+    fake: FakeKube, target: ClusterTarget
+) -> None:
+    fake.fail("/apis/longhorn.io/v1beta2/volumes", 404)
+    fake.fail("/apis/velero.io/v1/schedules", 404)
+    live = collect(target)
+    assert live.not_served == {"volumes.longhorn.io", "schedules.velero.io"}
+    assert live.items("volumes.longhorn.io") == [] and "volumes.longhorn.io" not in live.gaps
+    report = run_checks(live, areas=["storage", "backups"])
+    assert not report.unknowns
+    (no_velero,) = [f for f in report.findings if f.check_id == "LAB-507"]
+    assert "Velero is not installed" in no_velero.message
+
+
 def test_missing_vault_pods_and_alertmanager_are_reasons(
     fake: FakeKube, target: ClusterTarget
 ) -> None:
@@ -97,7 +111,8 @@ def test_missing_vault_pods_and_alertmanager_are_reasons(
     assert live.gaps["extras/alertmanager/api-v2-alerts.json"].startswith("503")
     assert not fake.calls("GET", "/api/v1/nodes/k8s-cp01/proxy")
     unknown = {u.check_id for u in run_checks(live, areas=["vault", "alerts", "storage"]).unknowns}
-    assert unknown == {"LAB-301", "LAB-302", "LAB-303", "LAB-304", "LAB-901", "LAB-902"} | {
+    assert unknown == {"LAB-301", "LAB-302", "LAB-303", "LAB-304", "LAB-305", "LAB-901"} | {
+        "LAB-902",
         "LAB-703",
         "LAB-704",
     }

@@ -62,7 +62,7 @@ def _firing(snap: Snapshot, critical: bool) -> Results:
     area="alerts",
     severity=Severity.CRITICAL,
     summary="Alerts with severity=critical are firing in Alertmanager.",
-    hint="open the alert's runbook link; amtool alert query {name}",
+    hint="labctl alerts; follow the alert's runbook_url",
 )
 def alert_critical_firing(snap: Snapshot) -> Results:
     yield from _firing(snap, critical=True)
@@ -74,7 +74,7 @@ def alert_critical_firing(snap: Snapshot) -> Results:
     area="alerts",
     severity=Severity.WARNING,
     summary="Alerts of other severities (warning, info, none) are firing in Alertmanager.",
-    hint="open the alert's runbook link; amtool alert query {name}",
+    hint="labctl alerts; follow the alert's runbook_url",
 )
 def alert_firing(snap: Snapshot) -> Results:
     yield from _firing(snap, critical=False)

@@ -10,7 +10,7 @@ from labctl.cluster.snapshot import Obj, Snapshot
 
 Results = Iterator[tuple[Subject, Verdict]]
 
-HINT_DIFF = "argocd app diff {name}, then labctl argocd sync {name} (or fix the Git source)"
+HINT_DIFF = "labctl troubleshoot argocd {name}; labctl argocd sync {name} (or fix Git)"
 
 
 def _apps(snap: Snapshot) -> list[Obj]:
@@ -37,7 +37,7 @@ def app_out_of_sync(snap: Snapshot) -> Results:
     area="argocd",
     severity=Severity.CRITICAL,
     summary="An Application's health is Degraded or Missing.",
-    hint="labctl troubleshoot app {name}; argocd app get {name} shows the unhealthy resources",
+    hint="labctl troubleshoot argocd {name} names the unhealthy resources",
 )
 def app_degraded(snap: Snapshot) -> Results:
     for app in _apps(snap):
@@ -79,7 +79,7 @@ def app_health_unknown(snap: Snapshot) -> Results:
     area="argocd",
     severity=Severity.CRITICAL,
     summary="An Application's last sync operation ended Failed or Error.",
-    hint="argocd app get {name} shows the failing resource; fix it and labctl argocd sync {name}",
+    hint="labctl troubleshoot argocd {name} shows what failed; then labctl argocd sync {name}",
 )
 def app_sync_failed(snap: Snapshot) -> Results:
     for app in _apps(snap):

@@ -59,7 +59,7 @@ def _age(delta: timedelta) -> str:
     severity=Severity.CRITICAL,
     summary="A schedule's newest completed backup is older than twice its interval, or it has "
     "none.",
-    hint="labctl backup status; check the velero pod logs (kubectl logs -n velero deploy/velero)",
+    hint="labctl backup list; kubectl logs -n velero deploy/velero; labctl backup create now",
 )
 def backup_schedule_stale(snap: Snapshot) -> Results:
     grouped = _by_schedule(snap)
@@ -139,7 +139,8 @@ def backup_failed(snap: Snapshot) -> Results:
     area="backups",
     severity=Severity.CRITICAL,
     summary="A BackupStorageLocation is not Available: backups to it fail.",
-    hint="kubectl describe backupstoragelocation -n {namespace} {name}: check the bucket, "
+    hint="labctl backup locations; kubectl describe backupstoragelocation -n {namespace} {name}: "
+    "check the bucket, "
     "endpoint and credentials Secret",
 )
 def location_unavailable(snap: Snapshot) -> Results:
@@ -158,7 +159,7 @@ def location_unavailable(snap: Snapshot) -> Results:
     area="backups",
     severity=Severity.WARNING,
     summary="Fewer than two BackupStorageLocations, or schedules write to only one: not 3-2-1.",
-    hint="add an off-site location and a schedule per location (labctl render: backup.targets)",
+    hint="add an off-site entry to backups.targets in cluster.yaml, then labctl render",
 )
 def single_location(snap: Snapshot) -> Results:
     locations = snap.require("backupstoragelocations.velero.io")
@@ -204,8 +205,13 @@ def schedule_paused(snap: Snapshot) -> Results:
     area="backups",
     severity=Severity.CRITICAL,
     summary="There is no Velero schedule at all: nothing is backed up automatically.",
-    hint="labctl render writes schedules from cluster.yaml (backup.schedules)",
+    hint="labctl render writes a schedule per backups.targets entry in cluster.yaml",
 )
 def no_schedule(snap: Snapshot) -> Results:
     schedules = snap.require("schedules.velero.io")
-    yield "Velero", None if schedules else "no Velero backup schedule exists"
+    if schedules:
+        yield "Velero", None
+    elif "schedules.velero.io" in snap.not_served:
+        yield "Velero", "Velero is not installed (the API server serves no schedules.velero.io)"
+    else:
+        yield "Velero", "no Velero backup schedule exists"

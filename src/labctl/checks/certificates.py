@@ -29,8 +29,7 @@ def _days(delta: timedelta) -> str:
     area="certificates",
     severity=Severity.CRITICAL,
     summary="A Certificate is not Ready (no valid certificate in its Secret).",
-    hint="kubectl describe certificate -n {namespace} {name}; kubectl get certificaterequest "
-    "-n {namespace}",
+    hint="labctl troubleshoot certificate -n {namespace} {name}",
 )
 def certificate_not_ready(snap: Snapshot) -> Results:
     for cert in _certs(snap):
@@ -48,7 +47,7 @@ def certificate_not_ready(snap: Snapshot) -> Results:
     area="certificates",
     severity=Severity.WARNING,
     summary=f"A Certificate expires within {EXPIRY_WARNING.days} days.",
-    hint="kubectl describe certificate -n {namespace} {name}: why has cert-manager not renewed it?",
+    hint="labctl troubleshoot certificate -n {namespace} {name}: why is it not renewed?",
 )
 def certificate_expiring(snap: Snapshot) -> Results:
     for cert in _certs(snap):
@@ -71,7 +70,7 @@ def certificate_expiring(snap: Snapshot) -> Results:
     area="certificates",
     severity=Severity.WARNING,
     summary="A Certificate's renewalTime has passed and no issuance is running.",
-    hint="kubectl describe certificate -n {namespace} {name}; check the issuer (DNS01 token)",
+    hint="labctl troubleshoot certificate -n {namespace} {name}; check the issuer (DNS01 token)",
 )
 def certificate_renewal_overdue(snap: Snapshot) -> Results:
     for cert in _certs(snap):

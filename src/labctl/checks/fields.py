@@ -141,4 +141,5 @@ SHAPES: dict[str, type] = {
     "schedules.velero.io": Custom,
     "backupstoragelocations.velero.io": Custom,
     "certificates.cert-manager.io": Custom,
+    "volumes.longhorn.io": Custom,
 }

@@ -18,7 +18,7 @@ Results = Iterator[tuple[Subject, Verdict]]
     area="nodes",
     severity=Severity.CRITICAL,
     summary="Node condition Ready is False or Unknown (no kubelet heartbeat).",
-    hint="kubectl describe node {name}; check the kubelet (systemctl status kubelet) on the host",
+    hint="labctl troubleshoot node {name}; then check the kubelet (systemctl status kubelet)",
 )
 def node_not_ready(snap: Snapshot) -> Results:
     for node in snap.require("nodes"):
@@ -38,7 +38,7 @@ def node_not_ready(snap: Snapshot) -> Results:
     area="nodes",
     severity=Severity.WARNING,
     summary="Node reports MemoryPressure, DiskPressure or PIDPressure.",
-    hint="kubectl describe node {name}; free memory/disk or move workloads off the node",
+    hint="labctl troubleshoot node {name}; free memory/disk or move workloads off the node",
 )
 def node_pressure(snap: Snapshot) -> Results:
     for node in snap.require("nodes"):
@@ -71,7 +71,7 @@ def node_network_unavailable(snap: Snapshot) -> Results:
     area="nodes",
     severity=Severity.WARNING,
     summary="Node is cordoned (spec.unschedulable): no new pods are scheduled on it.",
-    hint="kubectl uncordon {name} when maintenance is over",
+    hint="labctl node uncordon {name} when maintenance is over",
 )
 def node_cordoned(snap: Snapshot) -> Results:
     for node in snap.require("nodes"):

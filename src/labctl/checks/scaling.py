@@ -133,7 +133,7 @@ def _pdbs(snap: Snapshot) -> list[Obj]:
     severity=Severity.WARNING,
     summary="A PodDisruptionBudget allows 0 disruptions: draining a node with its pods blocks "
     "forever (e.g. minAvailable: 1 on one replica).",
-    hint="run 2+ replicas or use maxUnavailable: 1; labctl drain plans around it",
+    hint="run 2+ replicas or use maxUnavailable: 1; labctl node drain checks PDBs first",
 )
 def pdb_blocks_drain(snap: Snapshot) -> Results:
     for pdb in _pdbs(snap):

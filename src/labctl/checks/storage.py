@@ -24,7 +24,7 @@ def _pvcs(snap: Snapshot) -> list[Obj]:
     area="storage",
     severity=Severity.WARNING,
     summary="A PersistentVolumeClaim is Pending (no volume provisioned or bound).",
-    hint="kubectl describe pvc -n {namespace} {name}: check the StorageClass and provisioner",
+    hint="labctl troubleshoot storage -n {namespace} {name}: StorageClass and provisioner",
 )
 def pvc_pending(snap: Snapshot) -> Results:
     for pvc in _pvcs(snap):
@@ -38,7 +38,7 @@ def pvc_pending(snap: Snapshot) -> Results:
     area="storage",
     severity=Severity.CRITICAL,
     summary="A PersistentVolumeClaim is Lost: its PersistentVolume is gone.",
-    hint="restore the data from a backup (labctl restore) into a new PVC",
+    hint="labctl troubleshoot storage -n {namespace} {name}; restore with labctl backup restore",
 )
 def pvc_lost(snap: Snapshot) -> Results:
     for pvc in _pvcs(snap):
@@ -109,3 +109,45 @@ def pvc_usage_high(snap: Snapshot) -> Results:
 )
 def pvc_usage_critical(snap: Snapshot) -> Results:
     yield from _usage_results(snap, USAGE_CRITICAL, None)
+
+
+def _volumes(snap: Snapshot) -> list[Obj]:
+    return snap.require("volumes.longhorn.io")
+
+
+def _robustness(snap: Snapshot, wanted: str) -> Results:
+    for volume in _volumes(snap):
+        st = status(volume)
+        if st.get("robustness") != wanted:
+            yield volume, None
+            continue
+        k8s = st.get("kubernetesStatus") or {}
+        claim = f" (PVC {k8s['namespace']}/{k8s['pvcName']})" if k8s.get("pvcName") else ""
+        replicas = (volume.get("spec") or {}).get("numberOfReplicas")
+        wants = f", {replicas} replicas wanted" if replicas else ""
+        yield volume, f"Longhorn volume {qualified(volume)}{claim} is {wanted}{wants}"
+
+
+@check(
+    "LAB-705",
+    "longhorn-volume-degraded",
+    area="storage",
+    severity=Severity.WARNING,
+    summary="A Longhorn volume is degraded: fewer healthy replicas than it wants (expected "
+    "briefly during a drain or rebuild).",
+    hint="labctl troubleshoot storage names the PVC; check the Longhorn nodes and disks",
+)
+def longhorn_volume_degraded(snap: Snapshot) -> Results:
+    yield from _robustness(snap, "degraded")
+
+
+@check(
+    "LAB-706",
+    "longhorn-volume-faulted",
+    area="storage",
+    severity=Severity.CRITICAL,
+    summary="A Longhorn volume is faulted: no healthy replica, its data is unavailable.",
+    hint="salvage it in the Longhorn UI (Volume > Salvage) or restore with labctl backup restore",
+)
+def longhorn_volume_faulted(snap: Snapshot) -> Results:
+    yield from _robustness(snap, "faulted")

@@ -43,8 +43,8 @@ def _subject(pod: str) -> str:
     area="vault",
     severity=Severity.CRITICAL,
     summary="A Vault replica is sealed and serves no requests.",
-    hint="check the auto-unseal key (KMS) is reachable: kubectl logs -n vault {name}; "
-    "labctl vault status",
+    hint="labctl vault status; check the auto-unseal KMS key is reachable (kubectl logs -n vault "
+    "{name})",
 )
 def vault_sealed(snap: Snapshot) -> Results:
     for pod, state in _replicas(snap).items():
@@ -81,7 +81,7 @@ def vault_uninitialized(snap: Snapshot) -> Results:
     area="vault",
     severity=Severity.CRITICAL,
     summary="No Vault replica is active: Vault serves no requests.",
-    hint="labctl vault status; unseal the replicas or recover Raft quorum (labctl recover)",
+    hint="labctl vault status; unseal the replicas, or labctl vault recover-raft if quorum is lost",
 )
 def vault_no_active(snap: Snapshot) -> Results:
     states = _replicas(snap)
@@ -105,7 +105,7 @@ def vault_no_active(snap: Snapshot) -> Results:
     severity=Severity.WARNING,
     summary="Vault's Raft cluster has fewer than 3 voters or an even number of them, so it "
     "tolerates no more failures than one replica fewer would.",
-    hint="run 3 (or 5) Vault replicas: set vault.replicas in cluster.yaml and labctl render",
+    hint="run 3 (or 5) Vault replicas: vault.replicas in cluster.yaml, then labctl render",
 )
 def vault_raft_fault_tolerance(snap: Snapshot) -> Results:
     states = _replicas(snap)
@@ -127,3 +127,29 @@ def vault_raft_fault_tolerance(snap: Snapshot) -> Results:
             f"{rule.size}, it tolerates {tolerance} failure{'s' if tolerance != 1 else ''}"
         ),
     )
+
+
+_DEGRADED = {
+    ReplicaState.STANDBY_DISCONNECTED: "is a standby that cannot reach the active replica",
+    ReplicaState.REMOVED: "was removed from the Raft cluster",
+    ReplicaState.UNKNOWN: "gave an answer that could not be read",
+}
+
+
+@check(
+    "LAB-305",
+    "vault-replica-degraded",
+    area="vault",
+    severity=Severity.WARNING,
+    summary="A Vault replica is a standby cut off from the active one (sys/health 474), was "
+    "removed from Raft (530), or answers unreadably.",
+    hint="labctl vault status; kubectl logs -n vault {name}",
+)
+def vault_replica_degraded(snap: Snapshot) -> Results:
+    for pod, state in _replicas(snap).items():
+        if isinstance(state, Unknown):
+            yield _subject(pod), state
+        elif state.state in _DEGRADED:
+            yield _subject(pod), f"Vault replica {pod} {_DEGRADED[state.state]}"
+        else:
+            yield _subject(pod), None

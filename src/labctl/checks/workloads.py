@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import timedelta
 
 from labctl.checks._objects import condition, qualified, spec, status
 from labctl.checks.model import Severity, Subject, Verdict, check
-from labctl.cluster.snapshot import Obj, Snapshot
+from labctl.cluster.snapshot import Obj, Snapshot, parse_time
 
 Results = Iterator[tuple[Subject, Verdict]]
 
@@ -30,6 +31,8 @@ CONFIG_REASONS = frozenset(
     }
 )
 RESTART_THRESHOLD = 5
+STARTUP_GRACE = timedelta(minutes=5)
+_STARTING = frozenset({"ContainerCreating", "PodInitializing"})
 _CRASH = frozenset({"CrashLoopBackOff"})
 _SPECIFIC = IMAGE_REASONS | CONFIG_REASONS | _CRASH
 
@@ -93,7 +96,7 @@ def _last_termination(container: Obj) -> str | None:
     area="workloads",
     severity=Severity.CRITICAL,
     summary="A container is in CrashLoopBackOff; the message gives the last termination reason.",
-    hint="kubectl logs -n {namespace} {name} --previous; OOMKilled means raise the memory limit",
+    hint="labctl troubleshoot pod -n {namespace} {name}; OOMKilled means raise the memory limit",
 )
 def pod_crashloop(snap: Snapshot) -> Results:
     for view in _pods(snap):
@@ -121,7 +124,7 @@ def pod_crashloop(snap: Snapshot) -> Results:
     area="workloads",
     severity=Severity.CRITICAL,
     summary="A container cannot pull its image (ImagePullBackOff, ErrImagePull, ...).",
-    hint="kubectl describe pod -n {namespace} {name}: check the image name, tag and pull secret",
+    hint="labctl troubleshoot pod -n {namespace} {name}: check the image, tag and pull secret",
 )
 def pod_image_pull(snap: Snapshot) -> Results:
     for view in _pods(snap):
@@ -147,7 +150,7 @@ def pod_image_pull(snap: Snapshot) -> Results:
     severity=Severity.CRITICAL,
     summary="A container cannot be created (CreateContainerConfigError: missing Secret/ConfigMap"
     " key, or a failing lifecycle hook).",
-    hint="kubectl describe pod -n {namespace} {name}: the event names the missing Secret or key",
+    hint="labctl troubleshoot pod -n {namespace} {name}: the event names the missing Secret/key",
 )
 def pod_config_error(snap: Snapshot) -> Results:
     for view in _pods(snap):
@@ -168,7 +171,7 @@ def pod_config_error(snap: Snapshot) -> Results:
     area="workloads",
     severity=Severity.WARNING,
     summary="A Pending pod cannot be scheduled (PodScheduled=False: Unschedulable).",
-    hint="kubectl describe pod -n {namespace} {name}: free capacity, fix taints/affinity or PVCs",
+    hint="labctl troubleshoot pod -n {namespace} {name}: free capacity, fix taints/affinity/PVCs",
 )
 def pod_unschedulable(snap: Snapshot) -> Results:
     for view in _pods(snap):
@@ -198,18 +201,27 @@ def pod_evicted(snap: Snapshot) -> Results:
         yield pod, f"pod {qualified(pod)} was Evicted: {why}"
 
 
+def _starting(view: _PodView, snap: Snapshot) -> bool:
+    """A young Pending pod pulling images or running init containers: not a problem yet."""
+    if view.phase != "Pending" or any(r not in _STARTING for _, r in view.waiting):
+        return False
+    created = parse_time((view.pod.get("metadata") or {}).get("creationTimestamp"))
+    return created is not None and snap.taken_at - created < STARTUP_GRACE
+
+
 @check(
     "LAB-206",
     "pod-not-running",
     area="workloads",
     severity=Severity.WARNING,
-    summary="A pod is neither Running nor Succeeded (Pending, Failed, Unknown) for another reason.",
-    hint="kubectl describe pod -n {namespace} {name}; kubectl get events -n {namespace}",
+    summary="A pod is neither Running nor Succeeded (Pending, Failed, Unknown) for another "
+    "reason; Pending pods still creating containers get 5 minutes.",
+    hint="labctl troubleshoot pod -n {namespace} {name}",
 )
 def pod_not_running(snap: Snapshot) -> Results:
     for view in _pods(snap):
         pod, phase = view.pod, view.phase
-        if phase in ("Running", "Succeeded") or view.known_problem:
+        if phase in ("Running", "Succeeded") or view.known_problem or _starting(view, snap):
             yield pod, None
             continue
         st = status(pod)
@@ -223,7 +235,7 @@ def pod_not_running(snap: Snapshot) -> Results:
     area="workloads",
     severity=Severity.WARNING,
     summary=f"A running container restarted {RESTART_THRESHOLD} or more times.",
-    hint="kubectl logs -n {namespace} {name} --previous; look for OOMKilled or failing probes",
+    hint="labctl troubleshoot pod -n {namespace} {name}: look for OOMKilled or failing probes",
 )
 def pod_restarts(snap: Snapshot) -> Results:
     for view in _pods(snap):

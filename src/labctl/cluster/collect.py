@@ -7,7 +7,9 @@ authenticated connection (`labctl.cluster.client`). Bodies are kept as the API s
 (no model round trip), so the snapshot files equal `kubectl get <resource> -A -o json`.
 
 Every failure (403, 500, timeout, a proxy error) is recorded in `Snapshot.gaps` with its reason
-and the rest carries on; the checks report what is missing as unknown.
+and the rest carries on; the checks report what is missing as unknown. A kind the API server
+does not serve (404: its CRD is not installed) is known to have no objects: it is collected
+empty and listed in `Snapshot.not_served`.
 
 Where to look (namespaces, selectors, services, ports) is `CollectSettings`, with the seed's
 defaults. `rbac_rules(settings)` is the exact set of API permissions this module uses: the
@@ -92,6 +94,10 @@ class _ReadError(Exception):
     """A read failed; the message is the reason recorded in the snapshot."""
 
 
+class _NotServed(Exception):
+    """The API server does not serve this kind (404 on the LIST): its CRD is not installed."""
+
+
 def _reason(status: int, body: bytes) -> str:
     try:
         message = json.loads(body).get("message", "")
@@ -121,6 +127,8 @@ def list_all(client: Client, kind: SnapshotKind, page_size: int, timeout: float)
     while True:
         query = {"limit": str(page_size), **({"continue": token} if token else {})}
         status, body = _get(client, f"{kind.list_path()}?{urlencode(query)}", timeout)
+        if status == 404 and not token:
+            raise _NotServed(kind.resource)
         if status != 200:
             raise _ReadError(_reason(status, body))
         page = json.loads(body)
@@ -165,7 +173,11 @@ class _Collector:
                 if nodes is None:
                     self.snapshot.gaps["kubelet"] = "nodes could not be listed"
             for resource, future in lists.items():
-                found = self._settle(future, resource)
+                try:
+                    found = self._settle(future, resource)
+                except _NotServed:
+                    self.snapshot.not_served.add(resource)
+                    found = []
                 if found is not None:
                     self.snapshot.resources[resource] = found
             self._settle(alerts, "extras/alertmanager/api-v2-alerts.json")

@@ -42,6 +42,7 @@ SNAPSHOT_KINDS: tuple[SnapshotKind, ...] = (
     SnapshotKind("velero.io", "v1", "Schedule", "schedules"),
     SnapshotKind("velero.io", "v1", "BackupStorageLocation", "backupstoragelocations"),
     SnapshotKind("cert-manager.io", "v1", "Certificate", "certificates"),
+    SnapshotKind("longhorn.io", "v1beta2", "Volume", "volumes"),
 )
 BY_KIND = {k.kind: k for k in SNAPSHOT_KINDS}
 BY_RESOURCE = {k.resource: k for k in SNAPSHOT_KINDS}

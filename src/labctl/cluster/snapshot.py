@@ -54,6 +54,7 @@ class Snapshot:
     extras: dict[str, Any] = field(default_factory=dict)
     extra_statuses: dict[str, int] = field(default_factory=dict)
     gaps: dict[str, str] = field(default_factory=dict)
+    not_served: set[str] = field(default_factory=set)
     taken_at: datetime = field(default_factory=lambda: datetime.now(UTC))
     context: str | None = None
     server_version: str | None = None
@@ -132,6 +133,7 @@ class Snapshot:
             snapshot.server_version = meta.get("serverVersion")
             snapshot.gaps = {g["source"]: g["reason"] for g in meta.get("notCollected", [])}
             snapshot.extra_statuses = dict(meta.get("extraStatus") or {})
+            snapshot.not_served = set(meta.get("notServed") or [])
         else:
             newest = max((p.stat().st_mtime for p in folder.glob("*.json")), default=None)
             if newest is not None:
@@ -156,6 +158,7 @@ class Snapshot:
             "serverVersion": self.server_version,
             "collected": sorted(self.resources),
             "extraStatus": dict(sorted(self.extra_statuses.items())),
+            "notServed": sorted(self.not_served),
             "notCollected": [{"source": s, "reason": r} for s, r in sorted(self.gaps.items())],
         }
 
