@@ -42,7 +42,11 @@ def main(root: Path) -> None:
     for name, folder in CHARTS.items():
         values = yaml.safe_load((root / folder / "values.yaml").read_text(encoding="utf-8"))
         chart = yaml.safe_load((root / folder / "Chart.yaml").read_text(encoding="utf-8"))
-        data = {"chart": name, "version": chart["version"], "values": shape(values)}
+        version = str(chart["version"])
+        if version.lstrip("v") == "0.0.0" and "release-" in folder:
+            # cert-manager stamps the version at release time: the tag names it.
+            version = folder.rsplit("release-", 1)[1]
+        data = {"chart": name, "version": version, "values": shape(values)}
         text = json.dumps(data, sort_keys=True, separators=(",", ":")) + "\n"
         (OUT / f"{name}.json").write_text(text, encoding="utf-8")
 
