@@ -6,6 +6,7 @@ import pytest
 from lightkube import Client
 
 from labctl.actions import drain
+from labctl.actions.kube import get_json
 from labctl.actions.plan import Executor, Plan, PlanTimeout, Step
 from tests.actions.objects import node, pdb, pod
 from tests.support.fake_kube import FakeKube, Reply, Request
@@ -219,9 +220,7 @@ def test_unhealthy_pods_may_go_when_the_budget_says_always_allow(
 
 def test_uncordon_clears_unschedulable(fake: FakeKube, client: Client) -> None:
     fake.add(node(NODE, unschedulable=True))
-    from lightkube.resources.core_v1 import Node
-
-    plan = drain.plan_uncordon(client.get(Node, NODE))
+    plan = drain.plan_uncordon(get_json(client, "Node", NODE))
     assert plan.steps == (Step("uncordon", "Node", None, NODE, "allow scheduling again"),)
     Executor(drain.step_applier(client)).run(plan)
     assert "unschedulable" not in fake.get("Node", NODE)["spec"]

@@ -6,10 +6,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from lightkube import Client
-from lightkube.resources.batch_v1 import Job
-from lightkube.resources.core_v1 import Node, Pod
 
 from labctl.actions import workloads
+from labctl.actions.kube import get_json, list_json
 from labctl.actions.plan import Executor, Plan
 from tests.actions.objects import deployment, hpa, job, node, pdb, pod
 from tests.support.fake_kube import FakeKube
@@ -100,7 +99,7 @@ def test_force_deleting_a_statefulset_pod_explains_and_refuses(
 ) -> None:
     fake.add(node("n1"), pod("vault-0", "vault", owner=("StatefulSet", "vault")))
     plan = workloads.plan_pod_delete(
-        client.get(Pod, "vault-0", namespace="vault"), client.get(Node, "n1"), force=True
+        get_json(client, "Pod", "vault-0", "vault"), get_json(client, "Node", "n1"), force=True
     )
     assert plan.warnings == (workloads.FORCE_RISK,)
     (refusal,) = plan.refusals
@@ -113,12 +112,12 @@ def test_a_graceful_delete_of_a_managed_pod_needs_nothing_more(
     fake: FakeKube, client: Client
 ) -> None:
     fake.add(pod("web-1", "apps"))
-    plan = workloads.plan_pod_delete(client.get(Pod, "web-1", namespace="apps"), None, force=False)
+    plan = workloads.plan_pod_delete(get_json(client, "Pod", "web-1", "apps"), None, force=False)
     assert (plan.refusals, plan.warnings, plan.steps[0].body) == ((), (), {})
     Executor(workloads.step_applier(client)).run(plan)
     assert fake.get("Pod", "web-1", "apps") is None
     (delete,) = fake.calls("DELETE")
-    assert delete.param("gracePeriodSeconds") is None
+    assert "gracePeriodSeconds" not in delete.body
 
 
 def test_jobs_clean_picks_finished_jobs_older_than_the_cutoff(
@@ -130,7 +129,7 @@ def test_jobs_clean_picks_finished_jobs_older_than_the_cutoff(
         job("old-failed", "velero", state="Failed", finished="2026-11-20T10:00:00Z"),
         job("running", "velero", state=None, finished="2026-11-20T10:00:00Z"),
     )
-    found = list(client.list(Job, namespace="*"))
+    found = list_json(client, "Job")
     plan = workloads.plan_jobs_clean(found, NOW, timedelta(hours=1))
     assert [(s.target, s.reason) for s in plan.steps] == [
         ("Job taskapp/old-ok", "Completed 1d ago")
@@ -139,7 +138,7 @@ def test_jobs_clean_picks_finished_jobs_older_than_the_cutoff(
     assert [s.name for s in plan.steps] == ["old-ok", "old-failed"]
     Executor(workloads.step_applier(client)).run(plan)
     assert sorted(j["metadata"]["name"] for j in fake.objects("Job")) == ["new-ok", "running"]
-    assert {r.param("propagationPolicy") for r in fake.calls("DELETE")} == {"Background"}
+    assert {r.body["propagationPolicy"] for r in fake.calls("DELETE")} == {"Background"}
 
 
 @pytest.mark.parametrize(("text", "expected"), [("90s", 90), ("30m", 1800), ("7d", 604800)])

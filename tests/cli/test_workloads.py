@@ -87,7 +87,7 @@ def test_force_delete_of_a_statefulset_pod_explains_the_risk_first(
     )
     assert code == 0, output
     (delete,) = fake.calls("DELETE")
-    assert delete.param("gracePeriodSeconds") == "0"
+    assert delete.body["gracePeriodSeconds"] == 0
 
 
 def test_jobs_clean_dry_run_then_apply(fake: FakeKube, kubeconfig: Path) -> None:

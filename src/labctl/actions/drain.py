@@ -17,14 +17,21 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from labctl.actions.kube import api_error_message, apply_common, status_code
+from labctl.actions.kube import (
+    api_error_message,
+    api_path,
+    apply_common,
+    get_json,
+    list_json,
+    request_json,
+    status_code,
+)
 from labctl.actions.plan import ActionFailed, Plan, Retry, Step
 
 if TYPE_CHECKING:
     from lightkube import Client
-    from lightkube.models.meta_v1 import LabelSelector
-    from lightkube.resources.core_v1 import Node, Pod
-    from lightkube.resources.policy_v1 import PodDisruptionBudget
+
+Obj = dict[str, Any]  # objects as the API server sends them
 
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 EVICTION_RETRY_SECONDS = 5.0  # kubectl's
@@ -43,19 +50,16 @@ class Blocker:
 
 @dataclass(frozen=True)
 class DrainInputs:
-    node: Node
-    pods: Sequence[Pod]
-    budgets: Sequence[PodDisruptionBudget]
+    node: Obj
+    pods: Sequence[Obj]
+    budgets: Sequence[Obj]
 
 
 def read_inputs(client: Client, node_name: str) -> DrainInputs:
     """The node, the pods bound to it and every PDB (one GET and two LISTs)."""
-    from lightkube.resources.core_v1 import Node, Pod
-    from lightkube.resources.policy_v1 import PodDisruptionBudget
-
-    node = client.get(Node, node_name)
-    pods = list(client.list(Pod, namespace="*", fields={"spec.nodeName": node_name}))
-    budgets = list(client.list(PodDisruptionBudget, namespace="*"))
+    node = get_json(client, "Node", node_name)
+    pods = list_json(client, "Pod", fields={"spec.nodeName": node_name})
+    budgets = list_json(client, "PodDisruptionBudget")
     return DrainInputs(node, pods, budgets)
 
 
@@ -67,7 +71,7 @@ def plan_drain(inputs: DrainInputs, *, force: bool = False) -> Plan:
     skipped_ds, skipped_mirror, to_evict = [], [], []
     for pod in sorted(inputs.pods, key=_ref):
         controller = _controller(pod)
-        terminal = pod.status is not None and pod.status.phase in ("Succeeded", "Failed")
+        terminal = _terminal(pod)
         if _annotations(pod).get(MIRROR_ANNOTATION):
             skipped_mirror.append(_ref(pod))
         elif controller and controller[0] == "DaemonSet" and not terminal:
@@ -123,19 +127,19 @@ def plan_drain(inputs: DrainInputs, *, force: bool = False) -> Plan:
     return Plan(f"drain node {node_name}", tuple(steps), tuple(refusals), tuple(warnings))
 
 
-def plan_uncordon(node: Node) -> Plan:
+def plan_uncordon(node: Obj) -> Plan:
     name = _name(node)
     reason = "allow scheduling again" if _cordoned(node) else "not cordoned (no change)"
     step = Step("uncordon", "Node", None, name, reason, {"spec": {"unschedulable": None}})
     return Plan(f"uncordon node {name}", (step,))
 
 
-def preflight(pods: Iterable[Pod], budgets: Sequence[PodDisruptionBudget]) -> list[Blocker]:
+def preflight(pods: Iterable[Obj], budgets: Sequence[Obj]) -> list[Blocker]:
     """Simulate evicting `pods` in order against `budgets`; the pods that would get a 429."""
     allowed: dict[str, int] = {}
     blockers: list[Blocker] = []
     for pod in pods:
-        if pod.status is not None and pod.status.phase in ("Succeeded", "Failed"):
+        if _terminal(pod):
             continue  # the eviction API lets finished pods go regardless of budgets
         matching = [b for b in budgets if _covers(b, pod)]
         if len(matching) > 1:
@@ -147,8 +151,7 @@ def preflight(pods: Iterable[Pod], budgets: Sequence[PodDisruptionBudget]) -> li
             continue
         budget = matching[0]
         key = _ref(budget)
-        status = budget.status
-        left = allowed.setdefault(key, (status.disruptionsAllowed or 0) if status else 0)
+        left = allowed.setdefault(key, int(_status(budget).get("disruptionsAllowed") or 0))
         if left > 0:
             allowed[key] = left - 1
         elif not (_unhealthy(pod) and _unhealthy_may_go(budget)):
@@ -156,21 +159,21 @@ def preflight(pods: Iterable[Pod], budgets: Sequence[PodDisruptionBudget]) -> li
     return blockers
 
 
-def _blocker(pod: Pod, budget: PodDisruptionBudget) -> Blocker:
-    status = budget.status
-    healthy = (status.currentHealthy or 0) if status else 0
-    desired = (status.desiredHealthy or 0) if status else 0
-    expected = (status.expectedPods or 0) if status else 0
-    spec = budget.spec
+def _blocker(pod: Obj, budget: Obj) -> Blocker:
+    status = budget.get("status")
+    spec = budget.get("spec") or {}
     rule = (
-        f"minAvailable: {spec.minAvailable}"
-        if spec is not None and spec.minAvailable is not None
-        else f"maxUnavailable: {spec.maxUnavailable if spec else '?'}"
+        f"minAvailable: {spec['minAvailable']}"
+        if spec.get("minAvailable") is not None
+        else f"maxUnavailable: {spec.get('maxUnavailable', '?')}"
     )
-    counts = f"{healthy} of {expected} pods healthy, {desired} required"
-    if status is None:
+    if not status:
         why = f"PDB {_ref(budget)} ({rule}) has no status yet: the eviction API refuses"
         return Blocker(_ref(pod), _ref(budget), why, forever=True)
+    healthy = int(status.get("currentHealthy") or 0)
+    desired = int(status.get("desiredHealthy") or 0)
+    expected = int(status.get("expectedPods") or 0)
+    counts = f"{healthy} of {expected} pods healthy, {desired} required"
     if healthy >= expected:
         why = (
             f"PDB {_ref(budget)} ({rule}) allows 0 disruptions with {counts}; nothing can "
@@ -207,16 +210,18 @@ def _fields(step: Step) -> tuple[Any, ...]:
 
 def _evict_once(client: Client, step: Step) -> str:
     from lightkube import ApiError
-    from lightkube.models.meta_v1 import DeleteOptions, ObjectMeta, Preconditions
-    from lightkube.resources.core_v1 import Pod
 
     uid = (step.body or {}).get("uid")
-    eviction = Pod.Eviction(
-        metadata=ObjectMeta(name=step.name, namespace=step.namespace),
-        deleteOptions=DeleteOptions(preconditions=Preconditions(uid=uid) if uid else None),
-    )
+    eviction: Obj = {
+        "apiVersion": "policy/v1",
+        "kind": "Eviction",
+        "metadata": {"name": step.name, "namespace": step.namespace},
+    }
+    if uid:
+        eviction["deleteOptions"] = {"preconditions": {"uid": uid}}
+    path = api_path("Pod", step.namespace, step.name) + "/eviction"
     try:
-        client.create(eviction, name=step.name, namespace=step.namespace)
+        request_json(client, "POST", path, eviction)
     except ApiError as error:
         code = status_code(error)
         if code == 404:
@@ -229,17 +234,16 @@ def _evict_once(client: Client, step: Step) -> str:
 
 def _still_there(client: Client, step: Step, poll_interval: float) -> str:
     from lightkube import ApiError
-    from lightkube.resources.core_v1 import Pod
 
     waiting = []
     for pod in (step.body or {}).get("pods", []):
         try:
-            current = client.get(Pod, pod["name"], namespace=pod["namespace"])
+            current = get_json(client, "Pod", pod["name"], pod["namespace"])
         except ApiError as error:
             if status_code(error) == 404:
                 continue
             raise ActionFailed(f"reading pod {pod['name']}: {api_error_message(error)}") from error
-        if pod.get("uid") is None or (current.metadata and current.metadata.uid == pod["uid"]):
+        if pod.get("uid") is None or _uid(current) == pod["uid"]:
             waiting.append(f"{pod['namespace']}/{pod['name']}")
     if waiting:
         raise Retry(f"{len(waiting)} pods still terminating: {', '.join(waiting)}", poll_interval)
@@ -249,12 +253,12 @@ def _still_there(client: Client, step: Step, poll_interval: float) -> str:
 # --- small readers ---------------------------------------------------------------------------
 
 
-def _cordon(node: Node) -> Step:
+def _cordon(node: Obj) -> Step:
     reason = "already cordoned" if _cordoned(node) else "mark unschedulable"
     return Step("cordon", "Node", None, _name(node), reason, {"spec": {"unschedulable": True}})
 
 
-def _evict(pod: Pod, blocker: Blocker | None) -> Step:
+def _evict(pod: Obj, blocker: Blocker | None) -> Step:
     controller = _controller(pod)
     reason = f"{controller[0]} {controller[1]}" if controller else "no controller (--force)"
     if blocker is not None:
@@ -262,83 +266,100 @@ def _evict(pod: Pod, blocker: Blocker | None) -> Step:
     return Step("evict", "Pod", _namespace(pod), _name(pod), reason, {"uid": _uid(pod)})
 
 
-def _force_delete(pod: Pod, blocker: Blocker) -> Step:
+def _force_delete(pod: Obj, blocker: Blocker) -> Step:
     reason = f"{blocker.budget} never allows it: delete, bypassing the budget (--force)"
     return Step("delete", "Pod", _namespace(pod), _name(pod), reason, {"uid": _uid(pod)})
 
 
-def _covers(budget: PodDisruptionBudget, pod: Pod) -> bool:
-    if _namespace(budget) != _namespace(pod) or budget.spec is None:
+def _covers(budget: Obj, pod: Obj) -> bool:
+    if _namespace(budget) != _namespace(pod):
         return False
-    return selects(budget.spec.selector, (pod.metadata.labels if pod.metadata else None) or {})
+    selector = (budget.get("spec") or {}).get("selector")
+    return selects(selector, _meta(pod).get("labels") or {})
 
 
-def selects(selector: LabelSelector | None, labels: dict[str, str]) -> bool:
-    """A policy/v1 LabelSelector against labels (null selects nothing, {} selects everything)."""
+def selects(selector: Obj | None, labels: dict[str, str]) -> bool:
+    """A LabelSelector against labels (null selects nothing, {} selects everything)."""
     if selector is None:
         return False
-    for key, value in (selector.matchLabels or {}).items():
+    for key, value in (selector.get("matchLabels") or {}).items():
         if labels.get(key) != value:
             return False
-    for expression in selector.matchExpressions or []:
-        present = expression.key in labels
-        value = labels.get(expression.key)
-        values = expression.values or []
+    for expression in selector.get("matchExpressions") or []:
+        key = expression.get("key")
+        present = key in labels
+        value = labels.get(key)
+        values = expression.get("values") or []
         ok = {
             "In": present and value in values,
             "NotIn": not present or value not in values,
             "Exists": present,
             "DoesNotExist": not present,
-        }.get(expression.operator, False)
+        }.get(expression.get("operator"), False)
         if not ok:
             return False
     return True
 
 
-def _unhealthy(pod: Pod) -> bool:
-    conditions = (pod.status.conditions or []) if pod.status else []
-    return not any(c.type == "Ready" and c.status == "True" for c in conditions)
+def _unhealthy(pod: Obj) -> bool:
+    conditions = _status(pod).get("conditions") or []
+    return not any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
-def _unhealthy_may_go(budget: PodDisruptionBudget) -> bool:
+def _unhealthy_may_go(budget: Obj) -> bool:
     # IfHealthyBudget (the default) lets unhealthy pods go only while the budget is met.
-    if budget.spec is not None and budget.spec.unhealthyPodEvictionPolicy == "AlwaysAllow":
+    if (budget.get("spec") or {}).get("unhealthyPodEvictionPolicy") == "AlwaysAllow":
         return True
-    status = budget.status
-    return status is not None and (status.currentHealthy or 0) >= (status.desiredHealthy or 0)
+    status = budget.get("status")
+    if not status:
+        return False
+    return int(status.get("currentHealthy") or 0) >= int(status.get("desiredHealthy") or 0)
 
 
-def _controller(pod: Pod) -> tuple[str, str] | None:
-    for owner in (pod.metadata.ownerReferences or []) if pod.metadata else []:
-        if owner.controller:
-            return owner.kind, owner.name
+def _terminal(pod: Obj) -> bool:
+    return _status(pod).get("phase") in ("Succeeded", "Failed")
+
+
+def _controller(pod: Obj) -> tuple[str, str] | None:
+    for owner in _meta(pod).get("ownerReferences") or []:
+        if owner.get("controller"):
+            return str(owner.get("kind")), str(owner.get("name"))
     return None
 
 
-def _empty_dirs(pod: Pod) -> list[str]:
-    volumes = (pod.spec.volumes or []) if pod.spec else []
-    return [v.name for v in volumes if v.emptyDir is not None]
+def _empty_dirs(pod: Obj) -> list[str]:
+    volumes = (pod.get("spec") or {}).get("volumes") or []
+    return [str(v.get("name")) for v in volumes if "emptyDir" in v]
 
 
-def _cordoned(node: Node) -> bool:
-    return bool(node.spec and node.spec.unschedulable)
+def _cordoned(node: Obj) -> bool:
+    return bool((node.get("spec") or {}).get("unschedulable"))
 
 
-def _annotations(obj: Any) -> dict[str, str]:
-    return (obj.metadata.annotations if obj.metadata else None) or {}
+def _meta(obj: Obj) -> Obj:
+    return dict(obj.get("metadata") or {})
 
 
-def _name(obj: Any) -> str:
-    return str(obj.metadata.name)
+def _status(obj: Obj) -> Obj:
+    return dict(obj.get("status") or {})
 
 
-def _namespace(obj: Any) -> str:
-    return str(obj.metadata.namespace or "default")
+def _annotations(obj: Obj) -> dict[str, str]:
+    return dict(_meta(obj).get("annotations") or {})
 
 
-def _uid(obj: Any) -> str | None:
-    return obj.metadata.uid if obj.metadata else None
+def _name(obj: Obj) -> str:
+    return str(_meta(obj).get("name"))
 
 
-def _ref(obj: Any) -> str:
+def _namespace(obj: Obj) -> str:
+    return str(_meta(obj).get("namespace") or "default")
+
+
+def _uid(obj: Obj) -> str | None:
+    uid = _meta(obj).get("uid")
+    return str(uid) if uid else None
+
+
+def _ref(obj: Obj) -> str:
     return f"{_namespace(obj)}/{_name(obj)}"

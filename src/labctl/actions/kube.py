@@ -1,12 +1,16 @@
-"""The plain Kubernetes steps every action shares, and API errors in words.
+"""The plain Kubernetes reads and steps every action shares, and API errors in words.
 
-`apply_common` performs the verbs that are one API call (patch, delete, scale); action modules
-handle their own verbs (evict, wait, ...) and hand the rest here.
+`get_json` and `list_json` read objects as the API server sends them (plain dicts, like the
+health snapshot), so planning never depends on a client model accepting every field; errors
+are lightkube's `ApiError` as for every other call. `apply_common` performs the verbs that are
+one API call (patch, delete, scale); action modules handle their own verbs (evict, wait, ...).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import json
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import quote, urlencode
 
 from labctl.actions.plan import ActionFailed, Step
 
@@ -15,56 +19,154 @@ if TYPE_CHECKING:
 
 
 def resource(kind: str) -> Any:
-    """The lightkube class for a kind name used in plan steps."""
-    from lightkube.resources.apps_v1 import DaemonSet, Deployment, ReplicaSet, StatefulSet
-    from lightkube.resources.batch_v1 import Job
-    from lightkube.resources.core_v1 import Node, Pod
-    from lightkube.resources.policy_v1 import PodDisruptionBudget
+    """The lightkube class for a kind name used in plans and reads."""
+    from lightkube.resources import apps_v1, autoscaling_v2, batch_v1, core_v1, policy_v1
 
-    from labctl.cluster.crds import Application
+    from labctl.cluster import crds
 
     table: dict[str, Any] = {
-        "Node": Node,
-        "Pod": Pod,
-        "Deployment": Deployment,
-        "StatefulSet": StatefulSet,
-        "DaemonSet": DaemonSet,
-        "ReplicaSet": ReplicaSet,
-        "Job": Job,
-        "PodDisruptionBudget": PodDisruptionBudget,
-        "Application": Application,
+        "Node": core_v1.Node,
+        "Pod": core_v1.Pod,
+        "Event": core_v1.Event,
+        "PersistentVolumeClaim": core_v1.PersistentVolumeClaim,
+        "PersistentVolume": core_v1.PersistentVolume,
+        "Deployment": apps_v1.Deployment,
+        "StatefulSet": apps_v1.StatefulSet,
+        "DaemonSet": apps_v1.DaemonSet,
+        "ReplicaSet": apps_v1.ReplicaSet,
+        "Job": batch_v1.Job,
+        "HorizontalPodAutoscaler": autoscaling_v2.HorizontalPodAutoscaler,
+        "PodDisruptionBudget": policy_v1.PodDisruptionBudget,
+        "Application": crds.Application,
+        "Certificate": crds.Certificate,
+        "CertificateRequest": crds.CertificateRequest,
+        "Issuer": crds.Issuer,
+        "ClusterIssuer": crds.ClusterIssuer,
+        "LonghornVolume": crds.LonghornVolume,
     }
     if kind not in table:
         raise ValueError(f"no resource class for kind {kind!r}")
     return table[kind]
 
 
+Obj = dict[str, Any]
+
+
+def api_path(kind: str, namespace: str | None = None, name: str | None = None) -> str:
+    """The REST path of a kind's collection (all namespaces when `namespace` is None or '*'),
+    or of one object."""
+    info = resource(kind)._api_info
+    group, version = info.resource.group, info.resource.version
+    root = f"/apis/{group}/{version}" if group else f"/api/{version}"
+    where = f"/namespaces/{quote(namespace)}" if namespace and namespace != "*" else ""
+    tail = f"/{quote(name)}" if name else ""
+    return f"{root}{where}/{info.plural}{tail}"
+
+
+def get_json(client: Client, kind: str, name: str, namespace: str | None = None) -> Obj:
+    obj: Obj = _read(client, api_path(kind, namespace, name))
+    obj.setdefault("kind", kind)
+    return obj
+
+
+def list_json(
+    client: Client,
+    kind: str,
+    namespace: str | None = "*",
+    *,
+    fields: dict[str, str] | None = None,
+    labels: dict[str, str] | None = None,
+    page: int = 500,
+) -> list[Obj]:
+    """Every object of a kind, page by page (limit/continue)."""
+    query: dict[str, Any] = {"limit": page}
+    if fields:
+        query["fieldSelector"] = ",".join(f"{k}={v}" for k, v in fields.items())
+    if labels:
+        query["labelSelector"] = ",".join(f"{k}={v}" for k, v in labels.items())
+    items: list[Obj] = []
+    while True:
+        body = _read(client, f"{api_path(kind, namespace)}?{urlencode(query)}")
+        for item in body.get("items") or []:
+            item.setdefault("kind", kind)
+            items.append(item)
+        token = (body.get("metadata") or {}).get("continue")
+        if not token:
+            return items
+        query["continue"] = token
+
+
+MERGE_PATCH = "application/merge-patch+json"
+
+
+def request_json(
+    client: Client,
+    method: str,
+    path: str,
+    body: Any = None,
+    content_type: str = "application/json",
+) -> Obj:
+    """One API call with a JSON body on the client's authenticated connection; the answer as a
+    dict. Non-2xx answers raise lightkube's `ApiError` (with the server's Status), so callers
+    handle every error the same way; transport errors and timeouts raise `httpx2.HTTPError`."""
+    from labctl.cluster.client import _http
+
+    content = None if body is None else json.dumps(body).encode()
+    headers = {"Content-Type": content_type} if body is not None else {}
+    response = _http(client).request(method, path, content=content, headers=headers)
+    try:
+        answer = response.json()
+    except ValueError:
+        answer = None
+    if 200 <= response.status_code < 300 and isinstance(answer, dict):
+        return answer
+    raise _api_error(response.status_code, answer, response.content)
+
+
+def _read(client: Client, path: str) -> Any:
+    return request_json(client, "GET", path)
+
+
+def _api_error(code: int, answer: Any, raw: bytes) -> ApiError:
+    from lightkube import ApiError
+    from lightkube.models.meta_v1 import Status
+
+    given = answer if isinstance(answer, dict) and answer.get("kind") == "Status" else {}
+    status = {
+        "code": code,
+        "reason": given.get("reason") or ("Error" if code >= 300 else "UnexpectedBody"),
+        "message": given.get("message") or raw.decode("utf-8", "replace")[:200],
+        "details": given.get("details"),
+    }
+    return ApiError(status=cast(Status, Status.from_dict(status)))
+
+
 def apply_common(client: Client, step: Step) -> str:
     """Perform a one-call step: `patch` (merge), `delete` (body: gracePeriodSeconds,
     propagationPolicy), `scale` (body: replicas)."""
     from lightkube import ApiError
-    from lightkube.types import CascadeType, PatchType
 
-    cls = resource(step.kind)
     body = dict(step.body or {})
-    namespace = step.namespace
+    path = api_path(step.kind, step.namespace, step.name)
     try:
         if step.verb == "patch":
-            client.patch(cls, step.name, body, namespace=namespace, patch_type=PatchType.MERGE)
+            request_json(client, "PATCH", path, body, MERGE_PATCH)
             return "patched"
         if step.verb == "scale":
             patch = {"spec": {"replicas": int(body["replicas"])}}
-            client.patch(cls.Scale, step.name, patch, namespace=namespace)
+            request_json(client, "PATCH", f"{path}/scale", patch, MERGE_PATCH)
             return f"scaled to {body['replicas']}"
         if step.verb == "delete":
-            cascade = {"Background": CascadeType.BACKGROUND, "Foreground": CascadeType.FOREGROUND}
-            client.delete(
-                cls,
-                step.name,
-                namespace=namespace,
-                grace_period=body.get("gracePeriodSeconds"),
-                cascade=cascade.get(body.get("propagationPolicy", ""), CascadeType.BACKGROUND),
-            )
+            options = {
+                "kind": "DeleteOptions",
+                "apiVersion": "v1",
+                "propagationPolicy": body.get("propagationPolicy", "Background"),
+            }
+            if body.get("gracePeriodSeconds") is not None:
+                options["gracePeriodSeconds"] = body["gracePeriodSeconds"]
+            if body.get("uid"):
+                options["preconditions"] = {"uid": body["uid"]}
+            request_json(client, "DELETE", path, options)
             return "deleted"
     except ApiError as error:
         if step.verb == "delete" and status_code(error) == 404:
@@ -74,7 +176,9 @@ def apply_common(client: Client, step: Step) -> str:
 
 
 def status_code(error: ApiError) -> int:
-    return int(error.status.code or error.response.status_code)
+    if error.status.code:
+        return int(error.status.code)
+    return int(error.response.status_code) if error.response is not None else 0
 
 
 def api_error_message(error: ApiError) -> str:

@@ -12,7 +12,7 @@ that one are planned; later stages depend on it and are not judged.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any
 
 from labctl.actions import argocd
 from labctl.actions.plan import Plan, Step
@@ -185,14 +185,11 @@ def next_command(finding: Finding, snapshot: Snapshot | None = None) -> str:
 
 def _pod_command(kind: str, namespace: str, name: str, snapshot: Snapshot) -> str:
     """Troubleshoot a pod of the workload (an unready one first), else describe the workload."""
-    from lightkube.models.meta_v1 import LabelSelector
-
     from labctl.actions.drain import selects
 
     workloads = snapshot.items(WORKLOAD_RESOURCES[kind]) or []
     workload = next((w for w in workloads if _ref(w) == (namespace, name)), {})
-    raw = (workload.get("spec") or {}).get("selector")
-    selector = cast(LabelSelector, LabelSelector.from_dict(raw)) if raw is not None else None
+    selector = (workload.get("spec") or {}).get("selector")
     pods = [
         p
         for p in snapshot.items("pods") or []

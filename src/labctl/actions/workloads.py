@@ -14,21 +14,16 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeAlias
+from typing import TYPE_CHECKING, Any
 
 from labctl.actions.drain import selects
+from labctl.actions.kube import get_json, list_json
 from labctl.actions.plan import Plan, Step
 
 if TYPE_CHECKING:
     from lightkube import Client
 
-# lightkube's models make every field Optional; these functions read objects the API server
-# returned (metadata and spec present), so they take them as Any rather than assert each field.
-Pod: TypeAlias = Any
-Node: TypeAlias = Any
-Job: TypeAlias = Any
-PodDisruptionBudget: TypeAlias = Any
-HorizontalPodAutoscaler: TypeAlias = Any
+Obj = dict[str, Any]  # objects as the API server sends them
 
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
 ARGO_TRACKING = ("argocd.argoproj.io/tracking-id", "app.kubernetes.io/instance")
@@ -54,26 +49,22 @@ def parse_ref(ref: str, default_kind: str = "Deployment") -> tuple[str, str]:
     return KINDS[kind.lower()], name
 
 
-def read_workload(client: Client, kind: str, name: str, namespace: str) -> Any:
-    from labctl.actions.kube import resource
-
-    return client.get(resource(kind), name, namespace=namespace)
+def read_workload(client: Client, kind: str, name: str, namespace: str) -> Obj:
+    return get_json(client, kind, name, namespace)
 
 
 # --- restart -------------------------------------------------------------------------------
 
 
-def plan_restart(workload: Any, now: datetime) -> Plan:
-    kind, name, namespace = workload.kind, workload.metadata.name, workload.metadata.namespace
+def plan_restart(workload: Obj, now: datetime) -> Plan:
+    kind, namespace, name = workload["kind"], *_ref(workload)
+    spec = workload.get("spec") or {}
     stamp = now.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     patch = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: stamp}}}}}
     refusals, warnings = [], []
-    if kind == "Deployment" and workload.spec.paused:
+    if kind == "Deployment" and spec.get("paused"):
         refusals.append(f"{name} is paused: resume it first (kubectl rollout resume)")
-    strategy = (
-        workload.spec.strategy.type if kind == "Deployment" and workload.spec.strategy else ""
-    )
-    if strategy == "Recreate":
+    if kind == "Deployment" and (spec.get("strategy") or {}).get("type") == "Recreate":
         warnings.append(f"{name} uses the Recreate strategy: all pods stop before new ones start")
     step = Step("restart", kind, namespace, name, "roll every pod (rollout restart)", patch)
     return Plan(f"restart {kind.lower()} {name}", (step,), tuple(refusals), tuple(warnings))
@@ -84,80 +75,78 @@ def plan_restart(workload: Any, now: datetime) -> Plan:
 
 @dataclass(frozen=True)
 class ScaleInputs:
-    workload: Any
-    budgets: Sequence[PodDisruptionBudget]
-    autoscalers: Sequence[HorizontalPodAutoscaler]
+    workload: Obj
+    budgets: Sequence[Obj]
+    autoscalers: Sequence[Obj]
 
 
 def read_scale_inputs(client: Client, kind: str, name: str, namespace: str) -> ScaleInputs:
-    from lightkube.resources.autoscaling_v2 import HorizontalPodAutoscaler
-    from lightkube.resources.policy_v1 import PodDisruptionBudget
-
     return ScaleInputs(
         read_workload(client, kind, name, namespace),
-        list(client.list(PodDisruptionBudget, namespace=namespace)),
-        list(client.list(HorizontalPodAutoscaler, namespace=namespace)),
+        list_json(client, "PodDisruptionBudget", namespace),
+        list_json(client, "HorizontalPodAutoscaler", namespace),
     )
 
 
 def plan_scale(inputs: ScaleInputs, replicas: int) -> Plan:
     workload = inputs.workload
-    kind, name, namespace = workload.kind, workload.metadata.name, workload.metadata.namespace
-    current = workload.spec.replicas if workload.spec.replicas is not None else 1
-    labels = (
-        (workload.spec.template.metadata.labels or {}) if workload.spec.template.metadata else {}
-    )
-    budgets = [b for b in inputs.budgets if b.spec and selects(b.spec.selector, labels)]
+    kind, namespace, name = workload["kind"], *_ref(workload)
+    spec = workload.get("spec") or {}
+    current = spec.get("replicas", 1)
+    labels = ((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}
+    budgets = [b for b in inputs.budgets if selects((b.get("spec") or {}).get("selector"), labels)]
     refusals, warnings = [], []
     if replicas == 0:
         for budget in budgets:
             refusals.append(
-                f"PDB {budget.metadata.name} ({_rule(budget)}) protects {name}'s pods: "
+                f"PDB {_ref(budget)[1]} ({_rule(budget)}) protects {name}'s pods: "
                 "scaling to 0 is the outage it exists to prevent"
             )
         if claims := _claims(workload):
             refusals.append(f"{name} holds data (PVC {', '.join(claims)}): scaling to 0 stops it")
     else:
         for budget in budgets:
-            minimum = str(budget.spec.minAvailable)
+            minimum = str((budget.get("spec") or {}).get("minAvailable"))
             if minimum.isdigit() and replicas <= int(minimum):
                 warnings.append(
-                    f"{replicas} replica(s) with PDB {budget.metadata.name} "
+                    f"{replicas} replica(s) with PDB {_ref(budget)[1]} "
                     f"(minAvailable: {minimum}): node drains will block"
                 )
     for hpa in inputs.autoscalers:
-        target = hpa.spec.scaleTargetRef
-        if (target.kind, target.name) == (kind, name):
+        hpa_spec = hpa.get("spec") or {}
+        target = hpa_spec.get("scaleTargetRef") or {}
+        if (target.get("kind"), target.get("name")) == (kind, name):
             warnings.append(
-                f"HPA {hpa.metadata.name} manages {name} ({hpa.spec.minReplicas or 1}-"
-                f"{hpa.spec.maxReplicas}): it will override this replica count"
+                f"HPA {_ref(hpa)[1]} manages {name} ({hpa_spec.get('minReplicas', 1)}-"
+                f"{hpa_spec.get('maxReplicas')}): it will override this replica count"
             )
-    annotations = workload.metadata.annotations or {}
-    labels_top = workload.metadata.labels or {}
-    if any(k in annotations or k in labels_top for k in ARGO_TRACKING):
+    meta = workload.get("metadata") or {}
+    marks = {**(meta.get("annotations") or {}), **(meta.get("labels") or {})}
+    if any(k in marks for k in ARGO_TRACKING):
         warnings.append(f"{name} is deployed by Argo CD: self-heal reverts this unless Git changes")
     reason = f"{current} -> {replicas} replicas"
     step = Step("scale", kind, namespace, name, reason, {"replicas": replicas})
     return Plan(f"scale {kind.lower()} {name}", (step,), tuple(refusals), tuple(warnings))
 
 
-def _claims(workload: Any) -> list[str]:
-    template = workload.spec.template.spec
+def _claims(workload: Obj) -> list[str]:
+    spec = workload.get("spec") or {}
+    pod_spec = (spec.get("template") or {}).get("spec") or {}
     claims = [
-        v.persistentVolumeClaim.claimName
-        for v in (template.volumes or [] if template else [])
-        if v.persistentVolumeClaim is not None
+        str(v["persistentVolumeClaim"].get("claimName"))
+        for v in pod_spec.get("volumes") or []
+        if v.get("persistentVolumeClaim")
     ]
-    for claim in getattr(workload.spec, "volumeClaimTemplates", None) or []:
-        claims.append(f"{claim.metadata.name}-{workload.metadata.name}-*")
+    for claim in spec.get("volumeClaimTemplates") or []:
+        claims.append(f"{(claim.get('metadata') or {}).get('name')}-{_ref(workload)[1]}-*")
     return claims
 
 
-def _rule(budget: PodDisruptionBudget) -> str:
-    spec = budget.spec
-    if spec is not None and spec.minAvailable is not None:
-        return f"minAvailable: {spec.minAvailable}"
-    return f"maxUnavailable: {spec.maxUnavailable if spec else '?'}"
+def _rule(budget: Obj) -> str:
+    spec = budget.get("spec") or {}
+    if spec.get("minAvailable") is not None:
+        return f"minAvailable: {spec['minAvailable']}"
+    return f"maxUnavailable: {spec.get('maxUnavailable', '?')}"
 
 
 # --- pod delete ----------------------------------------------------------------------------
@@ -168,24 +157,25 @@ FORCE_RISK = (
 )
 
 
-def plan_pod_delete(pod: Pod, node: Node | None, *, force: bool) -> Plan:
-    name, namespace = pod.metadata.name, pod.metadata.namespace
-    owner = next((o for o in pod.metadata.ownerReferences or [] if o.controller), None)
+def plan_pod_delete(pod: Obj, node: Obj | None, *, force: bool) -> Plan:
+    namespace, name = _ref(pod)
+    meta = pod.get("metadata") or {}
+    owner = next((o for o in meta.get("ownerReferences") or [] if o.get("controller")), None)
     refusals, warnings = [], []
     if owner is None:
         warnings.append(f"{name} has no controller: nothing recreates it")
     if force:
         warnings.append(FORCE_RISK)
-        if pod.metadata.finalizers:
+        if meta.get("finalizers"):
             warnings.append(
-                f"finalizers {', '.join(pod.metadata.finalizers)} keep it in the API: "
+                f"finalizers {', '.join(meta['finalizers'])} keep it in the API: "
                 "a forced delete does not remove them"
             )
-        if owner is not None and owner.kind == "StatefulSet":
+        if owner is not None and owner.get("kind") == "StatefulSet":
             refusals.append(
-                f"{name} belongs to StatefulSet {owner.name}, which recreates {name} at once: "
-                f"while the old one still runs ({_node_state(pod, node)}), two pods share one "
-                "identity and volume. Force only when the node is confirmed down"
+                f"{name} belongs to StatefulSet {owner.get('name')}, which recreates {name} at "
+                f"once: while the old one still runs ({_node_state(pod, node)}), two pods share "
+                "one identity and volume. Force only when the node is confirmed down"
             )
     body: dict[str, Any] = {"gracePeriodSeconds": 0} if force else {}
     how = "grace period 0 (--force)" if force else "graceful"
@@ -193,14 +183,12 @@ def plan_pod_delete(pod: Pod, node: Node | None, *, force: bool) -> Plan:
     return Plan(f"delete pod {name}", (step,), tuple(refusals), tuple(warnings))
 
 
-def _node_state(pod: Pod, node: Node | None) -> str:
-    node_name = pod.spec.nodeName if pod.spec else None
+def _node_state(pod: Obj, node: Obj | None) -> str:
+    node_name = (pod.get("spec") or {}).get("nodeName")
     if node is None:
         return f"node {node_name or 'unknown'} not found"
-    ready = next(
-        (c.status for c in (node.status.conditions or []) if c.type == "Ready"),
-        "Unknown",
-    )
+    conditions = (node.get("status") or {}).get("conditions") or []
+    ready = next((c.get("status") for c in conditions if c.get("type") == "Ready"), "Unknown")
     return f"node {node_name} Ready={ready}"
 
 
@@ -217,10 +205,10 @@ def parse_age(text: str) -> timedelta:
 
 
 def plan_jobs_clean(
-    jobs: Sequence[Job], now: datetime, older_than: timedelta, *, failed: bool = False
+    jobs: Sequence[Obj], now: datetime, older_than: timedelta, *, failed: bool = False
 ) -> Plan:
     steps = []
-    for job in sorted(jobs, key=lambda j: (j.metadata.namespace, j.metadata.name)):
+    for job in sorted(jobs, key=_ref):
         state, since = _finished(job)
         if state is None or since is None or (state == "Failed" and not failed):
             continue
@@ -229,19 +217,21 @@ def plan_jobs_clean(
             continue
         body = {"propagationPolicy": "Background"}
         reason = f"{state} {_human(age)} ago"
-        steps.append(Step("delete", "Job", job.metadata.namespace, job.metadata.name, reason, body))
+        steps.append(Step("delete", "Job", *_ref(job), reason, body))
     what = "finished" if failed else "completed"
     return Plan(f"delete {what} jobs older than {_human(older_than)}", tuple(steps))
 
 
-def _finished(job: Job) -> tuple[str | None, datetime | None]:
-    status = job.status
-    if status is None:
-        return None, None
-    for condition in status.conditions or []:
-        if condition.type in ("Complete", "Failed") and condition.status == "True":
-            state = "Completed" if condition.type == "Complete" else "Failed"
-            return state, status.completionTime or condition.lastTransitionTime
+def _finished(job: Obj) -> tuple[str | None, datetime | None]:
+    from labctl.cluster.snapshot import parse_time
+
+    status = job.get("status") or {}
+    for condition in status.get("conditions") or []:
+        kind = condition.get("type")
+        if kind in ("Complete", "Failed") and condition.get("status") == "True":
+            state = "Completed" if kind == "Complete" else "Failed"
+            when = status.get("completionTime") or condition.get("lastTransitionTime")
+            return state, parse_time(when)
     return None, None
 
 
@@ -251,6 +241,11 @@ def _human(delta: timedelta) -> str:
         if seconds >= size:
             return f"{seconds // size}{unit}"
     return f"{seconds}s"
+
+
+def _ref(obj: Obj) -> tuple[str, str]:
+    meta = obj.get("metadata") or {}
+    return str(meta.get("namespace") or "default"), str(meta.get("name"))
 
 
 # --- execution -----------------------------------------------------------------------------

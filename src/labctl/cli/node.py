@@ -69,11 +69,10 @@ def uncordon(
     request_timeout: RequestTimeout = 10.0,
 ) -> None:
     """Mark NODE schedulable again."""
-    from lightkube.resources.core_v1 import Node
-
     from labctl.actions import drain as actions
+    from labctl.actions.kube import get_json
 
     with errors_to_exit_codes():
         client = connect_to(kubeconfig, context, request_timeout)
-        plan = actions.plan_uncordon(client.get(Node, node))
+        plan = actions.plan_uncordon(get_json(client, "Node", node))
         run_plan(plan, actions.step_applier(client), yes=yes, dry_run=dry_run)

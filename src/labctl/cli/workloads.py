@@ -97,17 +97,17 @@ def delete_pod(
     """Delete POD; with --force (grace period 0) the risk is explained first, and a StatefulSet
     pod also needs --reason (confirm its node is down)."""
     from lightkube import ApiError
-    from lightkube.resources.core_v1 import Node, Pod
 
     from labctl.actions import workloads as actions
+    from labctl.actions.kube import get_json
 
     with errors_to_exit_codes():
         client = connect_to(kubeconfig, context, request_timeout)
-        target = client.get(Pod, pod, namespace=namespace)
+        target = get_json(client, "Pod", pod, namespace)
         node = None
-        if target.spec and target.spec.nodeName:
+        if node_name := (target.get("spec") or {}).get("nodeName"):
             try:
-                node = client.get(Node, target.spec.nodeName)
+                node = get_json(client, "Node", node_name)
             except ApiError:
                 node = None  # reported as "node not found" in the plan
         plan = actions.plan_pod_delete(target, node, force=force)
@@ -132,9 +132,8 @@ def clean_jobs(
     request_timeout: RequestTimeout = 10.0,
 ) -> None:
     """Delete completed (and with --failed, failed) Jobs and their pods."""
-    from lightkube.resources.batch_v1 import Job
-
     from labctl.actions import workloads as actions
+    from labctl.actions.kube import list_json
 
     try:
         age = actions.parse_age(older_than)
@@ -142,6 +141,6 @@ def clean_jobs(
         raise typer.BadParameter(str(error)) from None
     with errors_to_exit_codes():
         client = connect_to(kubeconfig, context, request_timeout)
-        found = list(client.list(Job, namespace=namespace or "*"))
+        found = list_json(client, "Job", namespace or "*")
         plan = actions.plan_jobs_clean(found, datetime.now(UTC), age, failed=failed)
         run_plan(plan, actions.step_applier(client), yes=yes, dry_run=dry_run)

@@ -18,15 +18,13 @@ Obj = dict[str, Any]
 def certificate_view(
     client: Client, name: str, namespace: str, now: datetime | None = None
 ) -> View:
-    from labctl.cluster.crds import Certificate, CertificateRequest
-
     now = now or reads.now()
-    cert = reads.get(client, Certificate, name, namespace)
+    cert = reads.get(client, "Certificate", name, namespace)
     cert.setdefault("kind", "Certificate")
     spec, status = cert.get("spec") or {}, cert.get("status") or {}
     requests = [
         r
-        for r in reads.list_dicts(client, CertificateRequest, namespace)
+        for r in reads.list_dicts(client, "CertificateRequest", namespace)
         if any(
             o.get("name") == name for o in (r.get("metadata") or {}).get("ownerReferences") or []
         )
@@ -66,12 +64,10 @@ def certificate_view(
 def _issuer(client: Client, ref: Obj, namespace: str) -> Obj | None:
     from lightkube import ApiError
 
-    from labctl.cluster.crds import ClusterIssuer, Issuer
-
     try:
         if ref.get("kind") == "ClusterIssuer":
-            return reads.get(client, ClusterIssuer, str(ref.get("name")))
-        return reads.get(client, Issuer, str(ref.get("name")), namespace)
+            return reads.get(client, "ClusterIssuer", str(ref.get("name")))
+        return reads.get(client, "Issuer", str(ref.get("name")), namespace)
     except ApiError:
         return None
 

@@ -16,15 +16,12 @@ Obj = dict[str, Any]
 
 
 def node_view(client: Client, name: str, now: datetime | None = None) -> View:
-    from lightkube.resources.core_v1 import Node, Pod
-    from lightkube.resources.policy_v1 import PodDisruptionBudget
 
     from labctl.actions.drain import preflight
 
     now = now or reads.now()
-    typed_pods = list(client.list(Pod, namespace="*", fields={"spec.nodeName": name}))
-    node = reads.get(client, Node, name)
-    pods = [reads.as_dict(p) for p in typed_pods]
+    node = reads.get(client, "Node", name)
+    pods = reads.list_dicts(client, "Pod", fields={"spec.nodeName": name})
     events = reads.events_for(client, "Node", name, None)
     status, spec = node.get("status") or {}, node.get("spec") or {}
     info = status.get("nodeInfo") or {}
@@ -44,8 +41,7 @@ def node_view(client: Client, name: str, now: datetime | None = None) -> View:
     view.section("Conditions", _conditions(status, now))
     view.section("Taints", [_taint(t) for t in spec.get("taints") or []])
     view.section("Pods on the node", _pods(pods, now))
-    budgets = list(client.list(PodDisruptionBudget, namespace="*"))
-    blockers = preflight(typed_pods, budgets)
+    blockers = preflight(pods, reads.list_dicts(client, "PodDisruptionBudget"))
     view.section("A drain would block on", [f"{b.pod}: {b.why}" for b in blockers])
     view.section("Events (oldest first)", reads.event_lines(events, now))
     objects = {f"Node/{name}"} | {f"Pod/{_ref(p)}" for p in pods}

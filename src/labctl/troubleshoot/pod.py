@@ -16,15 +16,14 @@ Obj = dict[str, Any]
 
 def pod_view(client: Client, name: str, namespace: str, now: datetime | None = None) -> View:
     from lightkube import ApiError
-    from lightkube.resources.core_v1 import Node, Pod
 
     now = now or reads.now()
-    pod = reads.get(client, Pod, name, namespace)
+    pod = reads.get(client, "Pod", name, namespace)
     node: Obj | None = None
     node_name = (pod.get("spec") or {}).get("nodeName")
     if node_name:
         try:
-            node = reads.get(client, Node, node_name)
+            node = reads.get(client, "Node", node_name)
         except ApiError:
             node = None
     events = reads.events_for(client, "Pod", name, namespace)

@@ -15,29 +15,25 @@ Obj = dict[str, Any]
 LOG_LINES = 30
 
 
-def get(client: Client, cls: Any, name: str, namespace: str | None = None) -> Obj:
+def get(client: Client, kind: str, name: str, namespace: str | None = None) -> Obj:
     """One object as the API serves it (raises lightkube's ApiError)."""
-    found = client.get(cls, name, namespace=namespace) if namespace else client.get(cls, name)
-    return as_dict(found)
+    from labctl.actions.kube import get_json
+
+    return get_json(client, kind, name, namespace)
 
 
-def list_dicts(client: Client, cls: Any, namespace: str = "*", **selectors: Any) -> list[Obj]:
-    return [as_dict(o) for o in client.list(cls, namespace=namespace, **selectors)]
+def list_dicts(
+    client: Client, kind: str, namespace: str = "*", fields: dict[str, str] | None = None
+) -> list[Obj]:
+    from labctl.actions.kube import list_json
 
-
-def as_dict(obj: Any) -> Obj:
-    data = dict(obj) if isinstance(obj, dict) else dict(obj.to_dict())
-    if hasattr(obj, "kind") and not isinstance(obj, dict):
-        data.setdefault("kind", type(obj).__name__)
-    return data
+    return list_json(client, kind, namespace, fields=fields)
 
 
 def events_for(client: Client, kind: str, name: str, namespace: str | None) -> list[Obj]:
     """Events about one object, oldest first (kubectl get events --sort-by=.lastTimestamp)."""
-    from lightkube.resources.core_v1 import Event
-
     fields = {"involvedObject.kind": kind, "involvedObject.name": name}
-    found = list_dicts(client, Event, namespace or "*", fields=fields)
+    found = list_dicts(client, "Event", namespace or "*", fields=fields)
     return sorted(found, key=event_time)
 
 

@@ -17,17 +17,16 @@ LONGHORN_NAMESPACE = "longhorn-system"
 
 
 def storage_view(client: Client, name: str, namespace: str, now: datetime | None = None) -> View:
-    from lightkube.resources.core_v1 import PersistentVolumeClaim, Pod
 
     now = now or reads.now()
-    pvc = reads.get(client, PersistentVolumeClaim, name, namespace)
+    pvc = reads.get(client, "PersistentVolumeClaim", name, namespace)
     spec, status = pvc.get("spec") or {}, pvc.get("status") or {}
     volume_name = spec.get("volumeName")
     pv = _optional(client, "PersistentVolume", volume_name)
     longhorn = _optional(client, "LonghornVolume", volume_name, LONGHORN_NAMESPACE)
     users = [
         p["metadata"]["name"]
-        for p in reads.list_dicts(client, Pod, namespace)
+        for p in reads.list_dicts(client, "Pod", namespace)
         if any(
             (v.get("persistentVolumeClaim") or {}).get("claimName") == name
             for v in (p.get("spec") or {}).get("volumes") or []
@@ -63,15 +62,11 @@ def _optional(
     client: Client, kind: str, name: str | None, namespace: str | None = None
 ) -> Obj | None:
     from lightkube import ApiError
-    from lightkube.resources.core_v1 import PersistentVolume
-
-    from labctl.cluster.crds import LonghornVolume
 
     if not name:
         return None
-    cls = PersistentVolume if kind == "PersistentVolume" else LonghornVolume
     try:
-        return reads.get(client, cls, name, namespace)
+        return reads.get(client, kind, name, namespace)
     except ApiError:
         return None  # not found, or the CRD is not installed
 
