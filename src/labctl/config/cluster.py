@@ -318,6 +318,18 @@ class ClusterConfig(_Model):
                 )
         return self
 
+    @model_validator(mode="after")
+    def _hosts_under_domain(self) -> ClusterConfig:
+        # The Gateway's HTTPS listener and its wildcard certificate cover *.<domain> only.
+        for host in self.taskapp.hosts:
+            label, _, parent = host.partition(".")
+            if parent != self.domain:
+                raise ValueError(
+                    f"taskapp.hosts: {host} is not a name directly under domain {self.domain} "
+                    f"(e.g. {label}.{self.domain}); the wildcard certificate covers *.{self.domain}"
+                )
+        return self
+
     @property
     def control_planes(self) -> list[Node]:
         return [n for n in self.nodes if "control-plane" in n.roles]
