@@ -118,3 +118,18 @@ def test_uncordon(fake: FakeKube, kubeconfig: Path) -> None:
     assert result.exit_code == 0
     assert "uncordon Node k8s-worker01: patched" in result.output
     assert fake.get("Node", NODE)["spec"] == {}
+
+
+def test_objects_a_client_model_would_reject_are_still_drained(
+    fake: FakeKube, kubeconfig: Path
+) -> None:
+    # Hand-made or partial objects (nodeInfo without architecture, a container status without
+    # imageID) are what snapshots and fakes hold; the drain reads plain JSON and copes.
+    partial = node(NODE)
+    partial["status"]["nodeInfo"] = {"kubeletVersion": "v1.31.4"}
+    web = pod("web-1", "apps", node_name=NODE)
+    web["status"]["containerStatuses"] = [{"name": "main", "ready": True, "restartCount": 0}]
+    fake.add(partial, web)
+    code, output = drain(kubeconfig, "--yes")
+    assert code == 0, output
+    assert fake.get("Pod", "web-1", "apps") is None
