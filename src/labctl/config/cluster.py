@@ -71,6 +71,23 @@ class ClusterSettings(_Model):
     pod_subnet: ipaddress.IPv4Network = ipaddress.IPv4Network("10.244.0.0/16")
     service_subnet: ipaddress.IPv4Network = ipaddress.IPv4Network("10.96.0.0/12")
 
+    @model_validator(mode="after")
+    def _disjoint_networks(self) -> ClusterSettings:
+        nets = {
+            "node_network": self.node_network,
+            "pod_subnet": self.pod_subnet,
+            "service_subnet": self.service_subnet,
+        }
+        names = list(nets)
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                if nets[a].overlaps(nets[b]):
+                    raise ValueError(
+                        f"cluster.{a} {nets[a]} overlaps cluster.{b} {nets[b]}; "
+                        "the three networks must be disjoint"
+                    )
+        return self
+
 
 class Node(_Model):
     name: Name
