@@ -68,3 +68,13 @@ def test_ids_and_names_are_unique_and_banded_by_area() -> None:
     for check in checks:
         assert check.id.startswith(f"LAB-{bands[check.area]}"), check.id
         assert check.summary.endswith(".") and check.hint
+
+
+def test_vault_role_is_unknown_from_seal_status_alone() -> None:
+    """`kubectl get --raw .../sys/seal-status` says sealed or not, never active or standby."""
+    seal = {"type": "awskms", "initialized": True, "sealed": False, "storage_type": "raft"}
+    snap = Snapshot(extras={"vault/vault-0/sys-seal-status.json": seal})
+    report = run_checks(snap, areas=["vault"])
+    assert [u.check_id for u in report.unknowns] == ["LAB-303"]
+    assert "no sys/health from vault-0" in report.unknowns[0].reason
+    assert [f.check_id for f in report.findings] == ["LAB-304"]

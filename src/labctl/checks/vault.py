@@ -43,8 +43,8 @@ def _subject(pod: str) -> str:
     area="vault",
     severity=Severity.CRITICAL,
     summary="A Vault replica is sealed and serves no requests.",
-    hint="labctl vault status; check the auto-unseal KMS key is reachable (kubectl logs -n vault "
-    "{name})",
+    hint="labctl vault status; auto-unseal: is the KMS key reachable (kubectl logs -n vault "
+    "{name})? Shamir: labctl vault unseal {name}",
 )
 def vault_sealed(snap: Snapshot) -> Results:
     for pod, state in _replicas(snap).items():
@@ -85,12 +85,17 @@ def vault_uninitialized(snap: Snapshot) -> Results:
 )
 def vault_no_active(snap: Snapshot) -> Results:
     states = _replicas(snap)
-    known = [s for s in states.values() if not isinstance(s, Unknown)]
-    if any(s.state is ReplicaState.ACTIVE for s in known):
+    # seal-status alone cannot tell active from standby: such a replica's role is unknown.
+    unread = [
+        p for p, s in states.items() if isinstance(s, Unknown) or s.state is ReplicaState.UNKNOWN
+    ]
+    if any(
+        isinstance(s, ReplicaStatus) and s.state is ReplicaState.ACTIVE for s in states.values()
+    ):
         yield "Vault", None
-    elif len(known) < len(states):
-        unread = ", ".join(p for p, s in states.items() if isinstance(s, Unknown))
-        yield "Vault", Unknown(f"no active replica among those read; could not read {unread}")
+    elif unread:
+        which = ", ".join(unread)
+        yield "Vault", Unknown(f"no active replica among those read; no sys/health from {which}")
     else:
         summary = ", ".join(
             f"{p} {s.state.value}" for p, s in states.items() if isinstance(s, ReplicaStatus)
@@ -136,6 +141,13 @@ _DEGRADED = {
 }
 
 
+def _health_read(snap: Snapshot, pod: str, state: ReplicaStatus) -> bool:
+    """UNKNOWN from an unreadable sys/health answer, not from one never read (seal-status only)."""
+    return state.state is not ReplicaState.UNKNOWN or (
+        snap.read_extra(f"vault/{pod}/sys-health.json") is not None
+    )
+
+
 @check(
     "LAB-305",
     "vault-replica-degraded",
@@ -149,7 +161,7 @@ def vault_replica_degraded(snap: Snapshot) -> Results:
     for pod, state in _replicas(snap).items():
         if isinstance(state, Unknown):
             yield _subject(pod), state
-        elif state.state in _DEGRADED:
+        elif state.state in _DEGRADED and _health_read(snap, pod, state):
             yield _subject(pod), f"Vault replica {pod} {_DEGRADED[state.state]}"
         else:
             yield _subject(pod), None

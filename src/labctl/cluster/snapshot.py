@@ -83,7 +83,12 @@ class Snapshot:
         if path not in self.extras and self.folder is not None:
             file = self.folder / "extras" / path
             if file.is_file():
-                self.extras[path] = _read_json(file)
+                try:
+                    self.extras[path] = _read_json(file)
+                except msgspec.DecodeError:
+                    # e.g. `kubectl get --raw ... > file` that failed and wrote nothing
+                    self.gaps.setdefault(f"extras/{path}", "the file is not JSON (empty?)")
+                    return None
         return self.extras.get(path)
 
     def extra_status(self, path: str) -> int | None:
@@ -184,7 +189,7 @@ def decode_list(raw: bytes, shape: type | None) -> list[Obj]:
     decoder = _DECODERS.get(shape)
     if decoder is None:
         item_type: Any = shape or Obj
-        kube_list = msgspec.defstruct("KubeList", [("items", list[item_type], [])])
+        kube_list = msgspec.defstruct("KubeList", [("items", list[item_type])])
         decoder = _DECODERS[shape] = msgspec.json.Decoder(kube_list)
     items: list[Obj] = decoder.decode(raw).items
     return items
