@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from labctl.actions.plan import ActionFailed, Executor, PlanTimeout
+from labctl.actions.plan import ActionFailed, Executor, PlanTimeout, Retry
 from labctl.cli.main import app
 from labctl.cluster.client import ClusterTarget, connect
 from labctl.config.cluster import ClusterConfig
@@ -205,3 +205,19 @@ def test_cli_bootstrap_without_a_tree_says_render_first(tmp_path: Path, fake: Fa
     )
     assert result.exit_code == 1
     assert "run `labctl render` first" in result.output
+
+
+def test_waiting_on_vault_says_how_to_initialize_it(fake: FakeKube, tmp_path: Path) -> None:
+    client = connect(ClusterTarget(kubeconfig=fake.kubeconfig(tmp_path / "kc"), timeout=5))
+    vault = healthy_app("vault")
+    vault["status"]["health"]["status"] = "Progressing"
+    fake.add(healthy_app("platform-root"), vault)
+    step = bootstrap.plan_bootstrap(
+        bootstrap.Tree([], [], ["platform-root", "vault"]), set(), argocd_running=True
+    ).steps[-1]
+    expected = (
+        r"1/2 ready; waiting for vault \(Synced/Progressing\) "
+        r"\(Vault waits to be initialized once: kubectl -n vault exec vault-0"
+    )
+    with pytest.raises(Retry, match=expected):
+        bootstrap.step_applier(client)(step)
