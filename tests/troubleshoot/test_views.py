@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 
 from lightkube import Client
 
+from labctl.cluster.client import node_proxy_path
 from labctl.troubleshoot.argocd import argocd_view
 from labctl.troubleshoot.certificate import certificate_view
 from labctl.troubleshoot.node import node_view
@@ -185,11 +187,31 @@ def test_storage_view_follows_the_claim_to_its_volume(fake: FakeKube, client: Cl
         volumes=[{"name": "data", "persistentVolumeClaim": {"claimName": "data-postgres-0"}}],
     )
     fake.add(claim, volume, user)
+    gib = 2**30
+    fake.route(
+        "GET",
+        re.escape(node_proxy_path("n1", "stats/summary")),
+        json_body={
+            "pods": [
+                {
+                    "volume": [
+                        {
+                            "name": "data",
+                            "pvcRef": {"name": "data-postgres-0", "namespace": "taskapp"},
+                            "usedBytes": 8 * gib,
+                            "capacityBytes": 10 * gib,
+                        }
+                    ]
+                }
+            ]
+        },
+    )
     view = storage_view(client, "data-postgres-0", "taskapp", NOW)
     text = render_view(view)
     assert "Used by pods: postgres-0" in text
+    assert "Used:         80% (8192 of 10240 MiB)" in text
     assert "state detached, robustness faulted, replicas 3" in text
-    assert [c.source for c in view.causes] == ["longhorn"]
+    assert [c.source.split()[0] for c in view.causes] == ["LAB-703", "longhorn"]
 
 
 def test_pending_claim_is_named_by_the_storage_check(fake: FakeKube, client: Client) -> None:

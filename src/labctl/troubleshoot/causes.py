@@ -84,13 +84,16 @@ LOG_PATTERNS: tuple[tuple[str, str, str], ...] = (
 
 
 def from_checks(
-    resources: dict[str, list[Obj]], areas: Iterable[str], objects: set[str]
+    resources: dict[str, list[Obj]],
+    areas: Iterable[str],
+    objects: set[str],
+    extras: dict[str, Any] | None = None,
 ) -> list[Cause]:
     """Run the health checks of `areas` over these objects; keep findings about `objects`."""
     from labctl.checks import run_checks
     from labctl.cluster.snapshot import Snapshot
 
-    report = run_checks(Snapshot(resources=resources), areas=list(areas))
+    report = run_checks(Snapshot(resources=resources, extras=extras or {}), areas=list(areas))
     order = {"critical": 0, "warning": 1, "info": 2}
     findings = sorted(report.findings, key=lambda f: order.get(str(f.severity), 3))
     return [

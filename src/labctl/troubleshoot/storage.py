@@ -24,14 +24,16 @@ def storage_view(client: Client, name: str, namespace: str, now: datetime | None
     volume_name = spec.get("volumeName")
     pv = _optional(client, "PersistentVolume", volume_name)
     longhorn = _optional(client, "LonghornVolume", volume_name, LONGHORN_NAMESPACE)
-    users = [
-        p["metadata"]["name"]
+    pods = [
+        p
         for p in reads.list_dicts(client, "Pod", namespace)
         if any(
             (v.get("persistentVolumeClaim") or {}).get("claimName") == name
             for v in (p.get("spec") or {}).get("volumes") or []
         )
     ]
+    users = [p["metadata"]["name"] for p in pods]
+    stats = _kubelet_stats(client, {(p.get("spec") or {}).get("nodeName") for p in pods})
     events = reads.events_for(client, "PersistentVolumeClaim", name, namespace)
     view = View(f"PersistentVolumeClaim {namespace}/{name}")
     view.facts = [
@@ -39,6 +41,7 @@ def storage_view(client: Client, name: str, namespace: str, now: datetime | None
         ("StorageClass", str(spec.get("storageClassName") or "(default)")),
         ("Requested", str(((spec.get("resources") or {}).get("requests") or {}).get("storage"))),
         ("Capacity", str((status.get("capacity") or {}).get("storage", "-"))),
+        ("Used", _usage(stats, namespace, name)),
         ("Access modes", ", ".join(spec.get("accessModes") or [])),
         ("Volume", str(volume_name or "(none bound)")),
         ("Used by pods", ", ".join(users) or "none"),
@@ -51,6 +54,7 @@ def storage_view(client: Client, name: str, namespace: str, now: datetime | None
             {"persistentvolumeclaims": [pvc]},
             ["storage"],
             {f"PersistentVolumeClaim/{namespace}/{name}"},
+            extras=stats,
         )
         + _longhorn_causes(longhorn)
         + causes.from_events(events, namespace)
@@ -69,6 +73,30 @@ def _optional(
         return reads.get(client, kind, name, namespace)
     except ApiError:
         return None  # not found, or the CRD is not installed
+
+
+def _kubelet_stats(client: Client, nodes: set[str | None]) -> dict[str, Any]:
+    """stats/summary of the nodes running the claim's pods, keyed as in a health snapshot."""
+    from labctl.cluster.client import node_proxy_path, proxy_get
+
+    found: dict[str, Any] = {}
+    for node in sorted(n for n in nodes if n):
+        response = proxy_get(client, node_proxy_path(node, "stats/summary"))
+        if response.status == 200:
+            found[f"kubelet/{node}/stats-summary.json"] = response.json()
+    return found
+
+
+def _usage(stats: dict[str, Any], namespace: str, name: str) -> str:
+    from labctl.cluster.snapshot import iter_pvc_volumes
+
+    for summary in stats.values():
+        for volume in iter_pvc_volumes(summary):
+            ref = volume["pvcRef"]
+            used, capacity = volume.get("usedBytes"), volume.get("capacityBytes")
+            if (ref.get("namespace"), ref.get("name")) == (namespace, name) and used and capacity:
+                return f"{used / capacity:.0%} ({used // 2**20} of {capacity // 2**20} MiB)"
+    return "unknown (no kubelet stats for it)"
 
 
 def _pv_lines(pv: Obj | None) -> list[str]:
