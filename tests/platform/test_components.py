@@ -137,12 +137,15 @@ def test_gateway_terminates_tls_with_the_dns01_wildcard(objects: list[Obj]) -> N
     )
 
 
-def test_cloudflared_reads_its_token_from_a_secret_not_args(objects: list[Obj]) -> None:
+def test_cloudflared_reads_its_token_from_a_mounted_secret(objects: list[Obj]) -> None:
     pod = one(objects, "Deployment", "cloudflared", "cloudflared")["spec"]["template"]["spec"]
     (container,) = pod["containers"]
-    assert "--token" not in container["args"]
-    (env,) = container["env"]
-    assert env["valueFrom"]["secretKeyRef"] == {"name": "cloudflared-token", "key": "token"}
+    assert "--token" not in container["args"] and "env" not in container
+    path = container["args"][container["args"].index("--token-file") + 1]
+    (mount,) = container["volumeMounts"]
+    assert path == f"{mount['mountPath']}/token"
+    (volume,) = pod["volumes"]
+    assert volume["secret"]["secretName"] == "cloudflared-token"
     assert ":" in container["image"] and not container["image"].endswith(":latest")
 
 

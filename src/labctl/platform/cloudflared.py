@@ -1,5 +1,6 @@
-"""cloudflared: a remotely managed Cloudflare tunnel; the token comes from a Secret (env), never
-from args or values. Public hostnames are mapped to the Gateway in the Cloudflare dashboard.
+"""cloudflared: a remotely managed Cloudflare tunnel; the token is a file mounted from a Secret,
+never an argument, an environment variable or a chart value. Public hostnames are mapped to the
+Gateway in the Cloudflare dashboard.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from labctl.platform.objects import (
 NAMESPACE = "cloudflared"
 NAME = "cloudflared"
 METRICS_PORT = 2000
+TOKEN_DIR = "/etc/cloudflared-token"
 
 
 def deployment(config: ClusterConfig) -> Obj:
@@ -63,14 +65,8 @@ def deployment(config: ClusterConfig) -> Obj:
                                 "--protocol",
                                 "http2",  # TCP: the network policy opens no UDP for QUIC
                                 "run",
-                            ],
-                            "env": [
-                                {
-                                    "name": "TUNNEL_TOKEN",
-                                    "valueFrom": {
-                                        "secretKeyRef": {"name": token.name, "key": token.key}
-                                    },
-                                }
+                                "--token-file",  # cloudflared >= 2025.4.0
+                                f"{TOKEN_DIR}/{token.key}",
                             ],
                             "ports": [{"name": "metrics", "containerPort": METRICS_PORT}],
                             "livenessProbe": http_probe(
@@ -79,6 +75,18 @@ def deployment(config: ClusterConfig) -> Obj:
                             "readinessProbe": http_probe("/ready", "metrics", period=5),
                             "resources": resources("50m", "64Mi", "500m", "256Mi"),
                             "securityContext": restricted_container_security(),
+                            "volumeMounts": [
+                                {"name": "token", "mountPath": TOKEN_DIR, "readOnly": True}
+                            ],
+                        }
+                    ],
+                    "volumes": [
+                        {
+                            "name": "token",
+                            "secret": {
+                                "secretName": token.name,
+                                "items": [{"key": token.key, "path": token.key}],
+                            },
                         }
                     ],
                 },
