@@ -221,3 +221,19 @@ def test_waiting_on_vault_says_how_to_initialize_it(fake: FakeKube, tmp_path: Pa
     )
     with pytest.raises(Retry, match=expected):
         bootstrap.step_applier(client)(step)
+
+
+def test_an_earlier_install_job_is_replaced_not_patched(
+    fake: FakeKube, tree_dir: Path, tmp_path: Path
+) -> None:
+    client = connect(ClusterTarget(kubeconfig=fake.kubeconfig(tmp_path / "kc"), timeout=5))
+    layout = bootstrap.read_tree(tree_dir)
+    old_job = next(o for o in layout.install if o["kind"] == "Job")
+    fake.add({**old_job, "status": {"failed": 4}})
+    existing, running = bootstrap.read_existing(client, layout)
+    plan = bootstrap.plan_bootstrap(layout, existing, running)
+    step = next(s for s in plan.steps if s.kind == "Job" and s.verb != "wait")
+    assert step.verb == "recreate"
+    assert bootstrap.step_applier(client)(step) == "replaced"
+    assert fake.get("Job", "argocd-installer", "argocd").get("status") in (None, {})
+    assert fake.calls("PATCH", "/apis/batch/v1/namespaces/argocd/jobs") == []

@@ -74,7 +74,10 @@ def _key(obj: Obj) -> tuple[str, str | None, str]:
 
 def _apply_step(obj: Obj, reason: str, existing: set[tuple[str, str | None, str]]) -> Step:
     kind, namespace, name = _key(obj)
-    verb = "update" if (kind, namespace, name) in existing else "create"
+    verb = "create"
+    if (kind, namespace, name) in existing:
+        # A Job's pod template is immutable: an earlier (failed) install Job is replaced.
+        verb = "recreate" if kind == "Job" else "update"
     return Step(verb, kind, namespace, name, reason, body=obj)
 
 
@@ -167,6 +170,8 @@ def step_applier(
     def apply(step: Step) -> str | None:
         if step.verb in ("create", "update"):
             return _apply(client, step)
+        if step.verb == "recreate":
+            return _recreate_job(client, step)
         if step.verb == "delete":
             return _delete(client, step)
         if step.kind == "Job":
@@ -197,6 +202,25 @@ def _apply(client: Client, step: Step) -> str:
         _resource(body), step.name, body, namespace=step.namespace, patch_type=PatchType.MERGE
     )
     return "updated"
+
+
+def _recreate_job(client: Client, step: Step) -> str:
+    from lightkube import ApiError, codecs
+    from lightkube.resources.batch_v1 import Job
+    from lightkube.types import CascadeType
+
+    try:
+        client.delete(Job, step.name, namespace=step.namespace, cascade=CascadeType.FOREGROUND)
+    except ApiError as error:
+        if error.status.code != 404:
+            raise
+    try:
+        client.create(codecs.from_dict(dict(step.body or {})))
+    except ApiError as error:
+        if error.status.code == 409:
+            raise Retry("the previous install Job is still being deleted") from None
+        raise
+    return "replaced"
 
 
 def _delete(client: Client, step: Step) -> str:
