@@ -1,6 +1,6 @@
 """Draining a node like `kubectl drain --ignore-daemonsets --delete-emptydir-data`, checked first.
 
-The preflight simulates every eviction against the PodDisruptionBudgets before anything changes:
+The preflight (`budgets.preflight`) simulates every eviction against the PodDisruptionBudgets:
 a budget that allows no disruption while all of its pods are healthy (the seed's one-replica
 PostgreSQL with `minAvailable: 1`) would answer 429 forever, so the plan refuses it. Pods are sorted
 as kubectl's filters do (ops-apis.md section 6): DaemonSet and mirror pods are skipped, pods with
@@ -13,10 +13,11 @@ Then: cordon, evict each pod (429 is retried until the deadline), and poll until
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from labctl.actions.budgets import Blocker, preflight
 from labctl.actions.kube import (
     api_error_message,
     api_path,
@@ -36,16 +37,6 @@ Obj = dict[str, Any]  # objects as the API server sends them
 MIRROR_ANNOTATION = "kubernetes.io/config.mirror"
 EVICTION_RETRY_SECONDS = 5.0  # kubectl's
 GONE_POLL_SECONDS = 1.0
-
-
-@dataclass(frozen=True)
-class Blocker:
-    """A pod whose eviction a PodDisruptionBudget would refuse, and why."""
-
-    pod: str
-    budget: str
-    why: str
-    forever: bool
 
 
 @dataclass(frozen=True)
@@ -134,56 +125,6 @@ def plan_uncordon(node: Obj) -> Plan:
     return Plan(f"uncordon node {name}", (step,))
 
 
-def preflight(pods: Iterable[Obj], budgets: Sequence[Obj]) -> list[Blocker]:
-    """Simulate evicting `pods` in order against `budgets`; the pods that would get a 429."""
-    allowed: dict[str, int] = {}
-    blockers: list[Blocker] = []
-    for pod in pods:
-        if _terminal(pod):
-            continue  # the eviction API lets finished pods go regardless of budgets
-        matching = [b for b in budgets if _covers(b, pod)]
-        if len(matching) > 1:
-            names = ", ".join(_ref(b) for b in matching)
-            why = f"more than one PDB selects it ({names}): the eviction API answers 500"
-            blockers.append(Blocker(_ref(pod), names, why, forever=True))
-            continue
-        if not matching:
-            continue
-        budget = matching[0]
-        key = _ref(budget)
-        left = allowed.setdefault(key, int(_status(budget).get("disruptionsAllowed") or 0))
-        if left > 0:
-            allowed[key] = left - 1
-        elif not (_unhealthy(pod) and _unhealthy_may_go(budget)):
-            blockers.append(_blocker(pod, budget))
-    return blockers
-
-
-def _blocker(pod: Obj, budget: Obj) -> Blocker:
-    status = budget.get("status")
-    spec = budget.get("spec") or {}
-    rule = (
-        f"minAvailable: {spec['minAvailable']}"
-        if spec.get("minAvailable") is not None
-        else f"maxUnavailable: {spec.get('maxUnavailable', '?')}"
-    )
-    if not status:
-        why = f"PDB {_ref(budget)} ({rule}) has no status yet: the eviction API refuses"
-        return Blocker(_ref(pod), _ref(budget), why, forever=True)
-    healthy = int(status.get("currentHealthy") or 0)
-    desired = int(status.get("desiredHealthy") or 0)
-    expected = int(status.get("expectedPods") or 0)
-    counts = f"{healthy} of {expected} pods healthy, {desired} required"
-    if healthy >= expected:
-        why = (
-            f"PDB {_ref(budget)} ({rule}) allows 0 disruptions with {counts}; nothing can "
-            "become healthy first. Scale it up or allow a disruption (e.g. maxUnavailable: 1)"
-        )
-        return Blocker(_ref(pod), _ref(budget), why, forever=True)
-    why = f"PDB {_ref(budget)} ({rule}) allows 0 disruptions until more pods are healthy ({counts})"
-    return Blocker(_ref(pod), _ref(budget), why, forever=False)
-
-
 # --- execution -----------------------------------------------------------------------------
 
 
@@ -269,51 +210,6 @@ def _evict(pod: Obj, blocker: Blocker | None) -> Step:
 def _force_delete(pod: Obj, blocker: Blocker) -> Step:
     reason = f"{blocker.budget} never allows it: delete, bypassing the budget (--force)"
     return Step("delete", "Pod", _namespace(pod), _name(pod), reason, {"uid": _uid(pod)})
-
-
-def _covers(budget: Obj, pod: Obj) -> bool:
-    if _namespace(budget) != _namespace(pod):
-        return False
-    selector = (budget.get("spec") or {}).get("selector")
-    return selects(selector, _meta(pod).get("labels") or {})
-
-
-def selects(selector: Obj | None, labels: dict[str, str]) -> bool:
-    """A LabelSelector against labels (null selects nothing, {} selects everything)."""
-    if selector is None:
-        return False
-    for key, value in (selector.get("matchLabels") or {}).items():
-        if labels.get(key) != value:
-            return False
-    for expression in selector.get("matchExpressions") or []:
-        key = expression.get("key")
-        present = key in labels
-        value = labels.get(key)
-        values = expression.get("values") or []
-        ok = {
-            "In": present and value in values,
-            "NotIn": not present or value not in values,
-            "Exists": present,
-            "DoesNotExist": not present,
-        }.get(expression.get("operator"), False)
-        if not ok:
-            return False
-    return True
-
-
-def _unhealthy(pod: Obj) -> bool:
-    conditions = _status(pod).get("conditions") or []
-    return not any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
-
-
-def _unhealthy_may_go(budget: Obj) -> bool:
-    # IfHealthyBudget (the default) lets unhealthy pods go only while the budget is met.
-    if (budget.get("spec") or {}).get("unhealthyPodEvictionPolicy") == "AlwaysAllow":
-        return True
-    status = budget.get("status")
-    if not status:
-        return False
-    return int(status.get("currentHealthy") or 0) >= int(status.get("desiredHealthy") or 0)
 
 
 def _terminal(pod: Obj) -> bool:

@@ -185,7 +185,7 @@ def next_command(finding: Finding, snapshot: Snapshot | None = None) -> str:
 
 def _pod_command(kind: str, namespace: str, name: str, snapshot: Snapshot) -> str:
     """Troubleshoot a pod of the workload (an unready one first), else describe the workload."""
-    from labctl.actions.drain import selects
+    from labctl.actions.budgets import selects
 
     workloads = snapshot.items(WORKLOAD_RESOURCES[kind]) or []
     workload = next((w for w in workloads if _ref(w) == (namespace, name)), {})

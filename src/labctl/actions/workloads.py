@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from labctl.actions.drain import selects
+from labctl.actions.budgets import selects
 from labctl.actions.kube import get_json, list_json
 from labctl.actions.plan import Plan, Step
 

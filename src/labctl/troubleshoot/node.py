@@ -17,7 +17,7 @@ Obj = dict[str, Any]
 
 def node_view(client: Client, name: str, now: datetime | None = None) -> View:
 
-    from labctl.actions.drain import preflight
+    from labctl.actions.budgets import preflight
 
     now = now or reads.now()
     node = reads.get(client, "Node", name)
