@@ -25,6 +25,8 @@ from pathlib import Path
 import httpx
 from tests.support.postgres import free_port, pg_binary, running_postgres
 
+from taskapp.settings import Settings
+
 BIN = Path(sys.executable).parent
 LIST_SQL = (
     "SELECT id, title, completed, created_at, updated_at FROM tasks "
@@ -177,9 +179,8 @@ def main() -> None:
     for tool in ("wrk",):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is not installed (apt-get install {tool})")
-    pool = int(os.environ.get("TASKAPP_DB_POOL_SIZE", 10)) + int(
-        os.environ.get("TASKAPP_DB_MAX_OVERFLOW", 10)
-    )
+    settings = Settings()  # the server gets the same environment
+    pool = settings.db_pool_size + settings.db_max_overflow
     results: list[tuple[str, Result, Result]] = []
     with running_postgres() as postgres, tempfile.TemporaryDirectory(prefix="taskbench-") as tmp:
         workdir = Path(tmp)

@@ -166,6 +166,10 @@ class Database:
         self._lock = asyncio.Lock()
         self._last_forced_read = 0.0
         self._tasks: set[asyncio.Task[None]] = set()
+        # A FIFO queue in front of the pool. SQLAlchemy's async pool lets a newcomer take a
+        # connection just returned while earlier waiters go to the back of the line, which
+        # under load starves some requests for hundreds of milliseconds (p99 6x the median).
+        self._slots = asyncio.Semaphore(settings.db_pool_size + settings.db_max_overflow)
         self.ready = False
         self.last_error = "starting"
 
@@ -219,9 +223,22 @@ class Database:
         """Run `work` on a pooled connection (autocommit), retrying where that is safe."""
         if not self.ready or self._current is None:
             raise DatabaseUnavailable("the database is not ready yet")
+        try:
+            async with asyncio.timeout(self._settings.db_pool_timeout):
+                await self._slots.acquire()
+        except TimeoutError:
+            raise DatabaseUnavailable("no database connection free in time") from None
+        try:
+            return await self._run(work, idempotent)
+        finally:
+            self._slots.release()
+
+    async def _run(self, work: Work[T], idempotent: bool) -> T:
         attempt = 0
         while True:
             lease = self._current
+            if lease is None:
+                raise DatabaseUnavailable("the database is shutting down")
             lease.enter()
             try:
                 async with lease.engine.connect() as conn:
