@@ -99,6 +99,7 @@ def test_plan_skips_the_install_when_argocd_runs(tree_dir: Path) -> None:
     assert [s.kind for s in plan.steps] == ["AppProject", "Application", "Application"]
     assert plan.steps[1].verb == "update"
     assert any("already runs" in w for w in plan.warnings)
+    assert any("push the rendered tree there first" in w for w in plan.warnings)
 
 
 def test_bootstrap_applies_waits_and_cleans_up(

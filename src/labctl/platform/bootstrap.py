@@ -121,6 +121,11 @@ def plan_bootstrap(
             body={"names": tree.applications},
         )
     )
+    for obj in tree.root:
+        source = obj.get("spec", {}).get("source") if obj["kind"] == "Application" else None
+        if source:
+            where = f"{source['repoURL']} ({source['targetRevision']}, {source['path']})"
+            warnings.append(f"Argo CD syncs from {where}: push the rendered tree there first")
     if (("Application", argocd.NAMESPACE, argocd.ROOT)) in have:
         warnings.append("the root Application exists already: it is updated in place")
     return Plan(title="bootstrap the platform", steps=tuple(steps), warnings=tuple(warnings))
