@@ -7,11 +7,11 @@ Targets: under 3 s and under 500 MiB. Run: `.venv/bin/python -m bench.health.off
 from __future__ import annotations
 
 import json
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-from bench.health import synth
 from bench.health._proc import best_of, load, med
 
 LABCTL = str(Path(sys.executable).parent / "labctl")
@@ -21,10 +21,12 @@ def main(folder: Path | None = None, times: int = 3) -> dict[str, float]:
     with tempfile.TemporaryDirectory(prefix="labctl-bench-") as tmp:
         folder = folder or Path(tmp) / "snapshot"
         if not (folder / "pods.json").exists():
-            synth.write(folder)
+            # In a child process: a child forked from a parent holding the generated objects
+            # would report the parent's memory as its own peak RSS.
+            subprocess.run([sys.executable, "-m", "bench.health.synth", str(folder)], check=True)
         size = sum(f.stat().st_size for f in folder.rglob("*.json")) / 2**20
-        pods = len(json.loads((folder / "pods.json").read_bytes())["items"])
         runs = best_of([LABCTL, "health", "--snapshot", str(folder), "-o", "json"], times)
+        pods = len(json.loads((folder / "pods.json").read_bytes())["items"])  # after: see above
     seconds, peak = med(runs), max(r.peak_mib for r in runs)
     print(f"offline: {pods} pods, snapshot {size:.0f} MiB on disk; {load()}")
     print(

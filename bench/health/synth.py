@@ -530,3 +530,9 @@ def write(folder: Path, **sizes: int) -> Path:
     }
     (folder / "snapshot.json").write_text(json.dumps(meta))
     return folder
+
+
+if __name__ == "__main__":
+    import sys
+
+    write(Path(sys.argv[1]))
