@@ -21,6 +21,7 @@ import yaml
 from labctl.actions.plan import ActionFailed, Plan, Retry, Step
 from labctl.platform import argocd
 from labctl.platform.bootstrap_manifests import INSTALLER
+from labctl.platform.component import ARGO_CD
 from labctl.platform.objects import Obj
 
 if TYPE_CHECKING:
@@ -81,6 +82,15 @@ def _apply_step(obj: Obj, reason: str, existing: set[tuple[str, str | None, str]
     return Step(verb, kind, namespace, name, reason, body=obj)
 
 
+def _install_reason(obj: Obj) -> str:
+    reasons = {
+        "Job": f"helm upgrade --install {ARGO_CD.name} {ARGO_CD.version}, inside the cluster",
+        "ClusterRoleBinding": "cluster-admin for the installer, removed once Argo CD runs",
+        "ConfigMap": "the chart values Argo CD later manages itself with",
+    }
+    return reasons.get(obj["kind"], "for the Argo CD install")
+
+
 def plan_bootstrap(
     tree: Tree, existing: Iterable[tuple[str, str | None, str]], argocd_running: bool
 ) -> Plan:
@@ -91,9 +101,7 @@ def plan_bootstrap(
     if argocd_running:
         warnings.append("Argo CD already runs: its install is skipped (it manages itself)")
     else:
-        steps += [
-            _apply_step(o, "install Argo CD with the pinned chart", have) for o in tree.install
-        ]
+        steps += [_apply_step(o, _install_reason(o), have) for o in tree.install]
         steps.append(
             Step("wait", "Job", argocd.NAMESPACE, INSTALLER, "until Helm has installed Argo CD")
         )
