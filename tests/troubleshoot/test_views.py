@@ -322,3 +322,32 @@ def test_certificate_view_names_an_unready_issuer(fake: FakeKube, client: Client
     sources = [c.source.split()[0] for c in view.causes]
     assert sources == ["LAB-601", "issuer"]
     assert "secret cloudflare-api-token-secret not found" in view.causes[1].message
+
+
+def test_a_pod_stuck_in_init_shows_the_vault_agent_logs(fake: FakeKube, client: Client) -> None:
+    stuck = pod("backend-2", "taskapp", ready=False, phase="Pending")
+    stuck["spec"]["initContainers"] = [{"name": "vault-agent-init", "image": "hashicorp/vault:1"}]
+    stuck["status"]["initContainerStatuses"] = [
+        {"name": "vault-agent-init", "ready": False, "restartCount": 0, "state": {"running": {}}}
+    ]
+    stuck["status"]["containerStatuses"] = [
+        {
+            "name": "main",
+            "ready": False,
+            "restartCount": 0,
+            "state": {"waiting": {"reason": "PodInitializing"}},
+        }
+    ]
+    fake.add(node("n1"), stuck)
+    fake.logs[("taskapp", "backend-2")] = (
+        "[ERROR] agent.auth.handler: error authenticating: Error making API request.\n"
+        "Code: 403. Errors: * permission denied (vault)\n"
+    )
+    view = pod_view(client, "backend-2", "taskapp", NOW)
+    text = render_view(view)
+    assert "Logs of vault-agent-init:" in text
+    assert "vault-agent-init  hashicorp/vault:1  Running" in text
+    (cause,) = [c for c in view.causes if c.source == "logs"]
+    assert cause.message.startswith("Vault denies it")
+    (call,) = fake.calls("GET", "/api/v1/namespaces/taskapp/pods/backend-2/log")
+    assert call.param("container") == "vault-agent-init" and call.param("previous") is None
