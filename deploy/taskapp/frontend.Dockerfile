@@ -5,7 +5,7 @@
 # /tmp (nginx's pid file and temp paths). The edge routes /api/ to the backend.
 # Base pinned by exact tag; pin by digest too when you build (no Docker engine was available
 # where this file was written).
-ARG NGINX_IMAGE=nginxinc/nginx-unprivileged:1.28.0-alpine
+ARG NGINX_IMAGE=nginxinc/nginx-unprivileged:1.29.3-alpine
 
 FROM ${NGINX_IMAGE}
 COPY deploy/taskapp/frontend.nginx.conf /etc/nginx/conf.d/default.conf

@@ -285,7 +285,8 @@ class Database:
         if not self.ready:
             return self.last_error
         try:
-            revision = await asyncio.wait_for(self.run(_revision, idempotent=True), timeout=3)
+            # Not behind the FIFO queue: a busy pod is still a ready pod.
+            revision = await asyncio.wait_for(self._run(_revision, True), timeout=3)
         except Exception as exc:
             return describe(exc) if not isinstance(exc, DatabaseUnavailable) else str(exc)
         if revision != migrate.head():
