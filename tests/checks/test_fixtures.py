@@ -10,11 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from labctl.checks import all_checks, run_checks
+from labctl.checks import AREAS, all_checks, run_checks
+from labctl.checks.fields import AREA_SOURCES
+from labctl.cluster.kinds import BY_RESOURCE
 from labctl.cluster.snapshot import Snapshot
 from tests.checks.snapshots import load_fixture, projected
 
 FIXTURES = Path(__file__).parent / "fixtures"
+HOMELAB = Path(__file__).parents[2] / "examples" / "snapshots" / "homelab"
 CASES = sorted(FIXTURES.glob("*/*.yaml"))
 
 
@@ -78,3 +81,19 @@ def test_vault_role_is_unknown_from_seal_status_alone() -> None:
     assert [u.check_id for u in report.unknowns] == ["LAB-303"]
     assert "no sys/health from vault-0" in report.unknowns[0].reason
     assert [f.check_id for f in report.findings] == ["LAB-304"]
+
+
+@pytest.mark.parametrize("area", AREAS)
+def test_an_area_needs_only_its_declared_sources(area: str) -> None:
+    """`labctl health --only AREA` collects AREA_SOURCES[area] live; that must be enough."""
+    full = Snapshot.load(HOMELAB)
+    sources = AREA_SOURCES[area]
+    kept = Snapshot(
+        resources={r: full.items(r) or [] for r in sources if r in BY_RESOURCE},
+        extras={p: full.read_extra(p) for p in full.extra_paths("") if p.split("/")[0] in sources},
+        extra_statuses=full.extra_statuses,
+        taken_at=full.taken_at,
+    )
+    report = run_checks(kept, areas=[area])
+    assert not report.unknowns, report.unknowns
+    assert report.findings == run_checks(full, areas=[area]).findings

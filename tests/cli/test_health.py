@@ -168,6 +168,16 @@ def test_live_health_reports_unknown_areas_and_the_rest(
     assert any(r.startswith("pods: 403 Forbidden") for r in reasons)
 
 
+def test_live_only_reads_what_the_areas_need(homelab_fake: FakeKube, tmp_path: Path) -> None:
+    kubeconfig = homelab_fake.kubeconfig(tmp_path / "kc")
+    args = ["health", "--kubeconfig", str(kubeconfig), "--only", "vault", "-o", "json"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1, result.output
+    paths = {r.path for r in homelab_fake.requests}
+    assert "/api/v1/pods" not in paths and "/api/v1/namespaces/vault/pods" in paths
+    assert not any(p.startswith("/apis/") for p in paths)
+
+
 def test_snapshot_save_then_health_offline(homelab_fake: FakeKube, tmp_path: Path) -> None:
     kubeconfig = homelab_fake.kubeconfig(tmp_path / "kc")
     saved = runner.invoke(

@@ -51,3 +51,22 @@ def test_prometheus_escapes_and_exports_every_check() -> None:
     samples = [line for line in text.splitlines() if line.startswith("labctl_health_findings{")]
     assert len(samples) == len(all_checks())
     assert "labctl_health_snapshot_timestamp_seconds 1795672800" in text
+
+
+def test_table_shows_ten_findings_per_check_and_counts_the_rest() -> None:
+    from rich.console import Console
+
+    from labctl.checks import Finding, Report, Severity
+    from labctl.render.table import print_table
+
+    findings = [
+        Finding(
+            "LAB-201", "pod-crashloop", Severity.CRITICAL, "workloads", f"Pod/a/p{i}", f"p{i}", "h"
+        )
+        for i in range(15)
+    ]
+    console = Console(width=200, record=True)
+    print_table(Report(findings=findings), INFO, console)
+    text = console.export_text()
+    assert "p9\n" in text.replace(" ", "").replace("│", "\n") and "p10" not in text
+    assert "... and 5 more (-o json lists every finding)" in text

@@ -1,4 +1,4 @@
-"""The fields of each kind that the checks read, as decoding shapes.
+"""What the checks read: the sources each area needs, and the fields of each kind.
 
 `Snapshot.load(folder, shapes=SHAPES)` decodes only these fields (msgspec skips the rest while
 parsing), which keeps a 30,000-pod snapshot small and fast. A check that starts reading a new
@@ -143,3 +143,29 @@ SHAPES: dict[str, type] = {
     "certificates.cert-manager.io": Custom,
     "volumes.longhorn.io": Custom,
 }
+
+
+# Per area, the snapshot sources its checks read: resources, and the extras `vault`,
+# `alertmanager` and `kubelet`. `labctl health --only AREA` collects only these live.
+AREA_SOURCES: dict[str, frozenset[str]] = {
+    "nodes": frozenset({"nodes"}),
+    "workloads": frozenset({"pods", "deployments.apps", "statefulsets.apps", "daemonsets.apps"}),
+    "vault": frozenset({"vault"}),
+    "argocd": frozenset({"applications.argoproj.io"}),
+    "backups": frozenset(
+        {"backups.velero.io", "schedules.velero.io", "backupstoragelocations.velero.io"}
+    ),
+    "certificates": frozenset({"certificates.cert-manager.io"}),
+    "storage": frozenset({"persistentvolumeclaims", "volumes.longhorn.io", "kubelet"}),
+    "scaling": frozenset(
+        {"horizontalpodautoscalers.autoscaling", "poddisruptionbudgets.policy", "pods"}
+    ),
+    "alerts": frozenset({"alertmanager"}),
+}
+
+
+def sources_for(areas: list[str] | None) -> frozenset[str] | None:
+    """What to collect for these areas (None: everything)."""
+    if not areas:
+        return None
+    return frozenset().union(*(AREA_SOURCES.get(a, frozenset()) for a in areas))

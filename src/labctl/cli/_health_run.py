@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from labctl.checks import Report, all_checks, run_checks
-from labctl.checks.fields import SHAPES
+from labctl.checks import AREAS, Report, all_checks, run_checks
+from labctl.checks.fields import SHAPES, sources_for
 from labctl.cluster.snapshot import Snapshot
 from labctl.render import FORMATS, RunInfo, render
 
@@ -51,6 +51,12 @@ def run_health(
 ) -> int:
     if output not in FORMATS:
         raise typer.BadParameter(f"choose from {', '.join(FORMATS)}", param_hint="--output")
+    unknown = set(areas or ()) - set(AREAS)
+    if unknown:
+        raise typer.BadParameter(
+            f"unknown area {', '.join(sorted(unknown))}; areas: {', '.join(AREAS)}",
+            param_hint="--only",
+        )
     if snapshot is not None:
         try:
             snap = Snapshot.load(snapshot, shapes=SHAPES)
@@ -58,7 +64,7 @@ def run_health(
             raise typer.BadParameter(str(error), param_hint="--snapshot") from error
         info = RunInfo(source=str(snapshot), taken_at=snap.taken_at, context=snap.context)
     else:
-        snap = _collect(kubeconfig, context, timeout, settings)
+        snap = _collect(kubeconfig, context, timeout, settings, sources_for(areas))
         info = RunInfo(source="live", taken_at=snap.taken_at, context=snap.context)
     try:
         report = run_checks(snap, areas=areas, ignore=ignore)
@@ -69,14 +75,18 @@ def run_health(
 
 
 def _collect(
-    kubeconfig: Path | None, context: str | None, timeout: float, settings: CollectSettings
+    kubeconfig: Path | None,
+    context: str | None,
+    timeout: float,
+    settings: CollectSettings,
+    sources: frozenset[str] | None = None,
 ) -> Snapshot:
     from labctl.cluster.client import ClusterError, ClusterTarget
     from labctl.cluster.collect import collect
 
     target = ClusterTarget(kubeconfig=kubeconfig, context=context, timeout=timeout)
     try:
-        return collect(target, settings)
+        return collect(target, settings, sources)
     except ClusterError as error:
         from rich.console import Console
 

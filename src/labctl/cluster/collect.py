@@ -33,7 +33,7 @@ from labctl.cluster.client import (
     proxy_get,
     service_proxy_path,
 )
-from labctl.cluster.kinds import SNAPSHOT_KINDS, SnapshotKind
+from labctl.cluster.kinds import BY_RESOURCE, SNAPSHOT_KINDS, SnapshotKind
 from labctl.cluster.snapshot import Obj, Snapshot
 
 if TYPE_CHECKING:
@@ -152,21 +152,32 @@ def _vault_health_ok(status: int, body: Any) -> bool:
     return isinstance(body, dict) and "initialized" in body
 
 
+EXTRA_SOURCES = ("vault", "alertmanager", "kubelet")
+ALL_SOURCES = frozenset({k.resource for k in SNAPSHOT_KINDS} | set(EXTRA_SOURCES))
+
+
 class _Collector:
-    def __init__(self, client: Client, settings: CollectSettings, timeout: float) -> None:
+    def __init__(
+        self, client: Client, settings: CollectSettings, timeout: float, sources: frozenset[str]
+    ) -> None:
         self.client, self.settings, self.timeout = client, settings, timeout
+        self.sources = sources
         self.snapshot = Snapshot(context=_context_name(client))
 
     def run(self) -> Snapshot:
+        kubelet = self.settings.kubelet_stats and "kubelet" in self.sources
+        kinds = [k for k in SNAPSHOT_KINDS if k.resource in self.sources]
+        if kubelet and "nodes" not in self.sources:
+            kinds.append(BY_RESOURCE["nodes"])  # kubelet stats are read per node
         with ThreadPoolExecutor(self.settings.workers) as pool:
-            lists = {k.resource: pool.submit(self._list, k) for k in SNAPSHOT_KINDS}
+            lists = {k.resource: pool.submit(self._list, k) for k in kinds}
             version = pool.submit(self._version)
-            alerts = pool.submit(self._alerts)
-            vault_pods = pool.submit(self._vault_pods)
+            alerts = pool.submit(self._alerts) if "alertmanager" in self.sources else None
+            vault_pods = pool.submit(self._vault_pods) if "vault" in self.sources else None
             followups: list[Future[None]] = []
-            for pod in self._settle(vault_pods, "vault") or []:
+            for pod in (self._settle(vault_pods, "vault") if vault_pods else None) or []:
                 followups += [pool.submit(self._vault, pod, e) for e in ("health", "seal-status")]
-            if self.settings.kubelet_stats:
+            if kubelet:
                 nodes = self._settle(lists["nodes"], "nodes")
                 for node in nodes or []:
                     followups.append(pool.submit(self._kubelet, node["metadata"]["name"]))
@@ -180,7 +191,8 @@ class _Collector:
                     found = []
                 if found is not None:
                     self.snapshot.resources[resource] = found
-            self._settle(alerts, "extras/alertmanager/api-v2-alerts.json")
+            if alerts is not None:
+                self._settle(alerts, "extras/alertmanager/api-v2-alerts.json")
             self.snapshot.server_version = self._settle(version, "version")
             for followup in followups:
                 followup.result()
@@ -262,9 +274,16 @@ def _context_name(client: Client) -> str | None:
 
 
 def collect(
-    target: ClusterTarget | None = None, settings: CollectSettings | None = None
+    target: ClusterTarget | None = None,
+    settings: CollectSettings | None = None,
+    sources: frozenset[str] | None = None,
 ) -> Snapshot:
-    """Read a live cluster into a Snapshot. Raises `ClusterError` only if no client can be made."""
+    """Read a live cluster into a Snapshot. Raises `ClusterError` only if no client can be made.
+
+    `sources` limits the reads to some resources (`pods`, `schedules.velero.io`) and extras
+    (`vault`, `alertmanager`, `kubelet`); by default everything (`ALL_SOURCES`).
+    """
     target = target or ClusterTarget()
     client = connect(target)
-    return _Collector(client, settings or CollectSettings(), target.timeout).run()
+    chosen = ALL_SOURCES if sources is None else sources
+    return _Collector(client, settings or CollectSettings(), target.timeout, chosen).run()

@@ -5,6 +5,8 @@ Colour comes from Rich and only appears on a terminal; piped output is plain tex
 
 from __future__ import annotations
 
+from collections import Counter
+
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
@@ -12,6 +14,8 @@ from rich.text import Text
 from labctl.checks import Report, Status, UnknownResult
 from labctl.render import RunInfo
 
+# A table of 600 crash-looping pods helps nobody; JSON keeps them all.
+MAX_PER_CHECK = 10
 STYLES = {
     "critical": "bold red",
     "warning": "yellow",
@@ -21,7 +25,9 @@ STYLES = {
 }
 
 
-def print_table(report: Report, info: RunInfo, console: Console) -> None:
+def print_table(
+    report: Report, info: RunInfo, console: Console, max_per_check: int = MAX_PER_CHECK
+) -> None:
     table = Table(show_header=True, header_style="bold", expand=False, pad_edge=False)
     table.add_column("AREA", no_wrap=True)
     table.add_column("SEVERITY", no_wrap=True)
@@ -35,12 +41,20 @@ def print_table(report: Report, info: RunInfo, console: Console) -> None:
         area_cell = Text(f"{area}\n{status.value.upper()}", style=STYLES[status.value])
         if status is Status.OK:
             table.add_row(area_cell, Text("ok", style=STYLES["ok"]), "", "no problems found")
+        shown: Counter[str] = Counter()
         for finding in findings:
+            shown[finding.check_id] += 1
+            if shown[finding.check_id] > max_per_check:
+                continue
             problem = Text(finding.message)
             problem.append(f"\n-> {finding.hint}", style="dim")
             severity = Text(finding.severity.value, style=STYLES[finding.severity.value])
             table.add_row(area_cell, severity, finding.check_id, problem)
             area_cell = Text("")
+        for check_id, count in shown.items():
+            if count > max_per_check:
+                more = f"... and {count - max_per_check} more (-o json lists every finding)"
+                table.add_row(area_cell, "", check_id, Text(more, style="dim"))
         for unknown in _dedupe(unknowns):
             severity = Text("unknown", style=STYLES["unknown"])
             where = f"{unknown[1]}: " if unknown[1] else ""
