@@ -37,11 +37,11 @@ def drain(
     context: Context = None,
     request_timeout: RequestTimeout = 10.0,
 ) -> None:
-    """Cordon NODE and evict its pods, like kubectl drain --ignore-daemonsets
-    --delete-emptydir-data, after checking that no PodDisruptionBudget would block it forever.
+    """Cordon NODE and evict its pods, after a PodDisruptionBudget preflight.
 
-    --force evicts pods without a controller and deletes pods whose budget never allows an
-    eviction (availability loss: say why with --reason)."""
+    Like kubectl drain --ignore-daemonsets --delete-emptydir-data, but a drain that a budget
+    would block forever is refused. --force evicts pods without a controller and deletes pods
+    whose budget never allows an eviction (availability loss: say why with --reason)."""
     from labctl.actions import drain as actions
 
     with errors_to_exit_codes():

@@ -31,8 +31,10 @@ def recover(
     context: Context = None,
     request_timeout: RequestTimeout = 10.0,
 ) -> None:
-    """Check Vault, Argo CD, ingress, monitoring and applications in that order; hard-refresh
-    and sync drifted Argo CD apps; stop at the first stage that needs a person and name the
+    """Walk the runbook's recovery order, fix what is safe, name the next step.
+
+    Checks Vault, Argo CD, ingress, monitoring and applications in that order; hard-refreshes
+    and syncs drifted Argo CD apps; stops at the first stage that needs a person and names the
     command to run. Exit 0 when every stage is fine, 1 when a person is needed."""
     from labctl.actions import argocd
     from labctl.actions.recover import plan_recover

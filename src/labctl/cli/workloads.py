@@ -94,8 +94,9 @@ def delete_pod(
     context: Context = None,
     request_timeout: RequestTimeout = 10.0,
 ) -> None:
-    """Delete POD; with --force (grace period 0) the risk is explained first, and a StatefulSet
-    pod also needs --reason (confirm its node is down)."""
+    """Delete POD (graceful, or --force: grace period 0, the risk explained first).
+
+    A forced delete of a StatefulSet pod also needs --reason (confirm its node is down)."""
     from lightkube import ApiError
 
     from labctl.actions import workloads as actions
