@@ -266,7 +266,7 @@ class TaskApp(_Model):
 class Images(_Model):
     labctl: Image = "ghcr.io/example/labctl:0.1.0"
     taskapp: Image = "ghcr.io/example/taskapp:0.1.0"
-    taskapp_frontend: Image = "docker.io/nginxinc/nginx-unprivileged:1.29.3-alpine"
+    taskapp_frontend: Image = "ghcr.io/example/taskapp-frontend:0.1.0"
     postgres: Image = "docker.io/library/postgres:17.6-alpine"
     cloudflared: Image = "docker.io/cloudflare/cloudflared:2025.11.1"
     technitium: Image = "docker.io/technitium/dns-server:14.0.1"

@@ -4,8 +4,8 @@ PDBs that can never block a drain, and NetworkPolicies that allow only the paths
 The backend reads database credentials from `/vault/secrets/db-creds`, which Vault Agent renders
 as `export DATABASE_USER=...` / `export DATABASE_PASSWORD=...` lines and re-renders on rotation
 (src/taskapp/credentials.py re-reads it). Settings are `TASKAPP_*` variables
-(src/taskapp/settings.py). The frontend is nginx serving TaskApp's packaged static files, which
-an init container copies out of the TaskApp image.
+(src/taskapp/settings.py). The frontend is TaskApp's nginx image (deploy/taskapp/), serving the
+static files on 8080 with /healthz and /readyz.
 
 The seed's PDB `minAvailable: 1` on a one-replica PostgreSQL blocked every drain; every PDB
 here is `maxUnavailable: 1`.
@@ -46,27 +46,15 @@ FRONTEND_PORT = taskapp_network.FRONTEND_PORT
 VAULT_CA_SECRET = "taskapp-vault-ca"
 VAULT_TOKEN_VOLUME = "vault-token"
 VAULT_AUDIENCE = vault_config.AUDIENCE
-FRONTEND_UID = 10101  # nginx-unprivileged runs as any UID when it writes only to /tmp
+# The frontend image (deploy/taskapp/frontend.Dockerfile) is nginx-unprivileged with the static
+# files and config baked in; it writes only to /tmp, so any UID serves it.
+FRONTEND_UID = 10101
 CREDS_FILE = "/vault/secrets/db-creds"
 CREDS_TEMPLATE = (
     '{{- with secret "database/creds/' + vault_config.ROLE + '" -}}\n'
     'export DATABASE_USER="{{ .Data.username }}"\n'
     'export DATABASE_PASSWORD="{{ .Data.password }}"\n'
     "{{- end }}\n"
-)
-NGINX_CONF = f"""\
-server {{
-    listen {FRONTEND_PORT};
-    server_tokens off;
-    root /usr/share/nginx/html;
-    location = /healthz {{ access_log off; return 200 "ok\\n"; }}
-    location = /readyz {{ access_log off; return 200 "ok\\n"; }}
-    location / {{ try_files $uri /index.html; }}
-}}
-"""
-COPY_STATIC = (
-    "import pathlib, shutil, taskapp; "
-    "shutil.copytree(pathlib.Path(taskapp.__file__).parent / 'static', '/html', dirs_exist_ok=True)"
 )
 
 
@@ -212,17 +200,6 @@ def frontend(config: ClusterConfig) -> Obj:
                     "automountServiceAccountToken": False,
                     "securityContext": restricted_pod_security(FRONTEND_UID),
                     "topologySpreadConstraints": _spread(app),
-                    "initContainers": [
-                        {
-                            "name": "static-files",
-                            "image": config.images.taskapp,
-                            "imagePullPolicy": "IfNotPresent",
-                            "command": ["python", "-c", COPY_STATIC],
-                            "resources": resources("50m", "64Mi", "200m", "128Mi"),
-                            "securityContext": restricted_container_security(),
-                            "volumeMounts": [{"name": "html", "mountPath": "/html"}],
-                        }
-                    ],
                     "containers": [
                         {
                             "name": "frontend",
@@ -235,26 +212,10 @@ def frontend(config: ClusterConfig) -> Obj:
                             "readinessProbe": http_probe("/readyz", "http", period=5),
                             "resources": resources("50m", "64Mi", "500m", "128Mi"),
                             "securityContext": restricted_container_security(),
-                            "volumeMounts": [
-                                {
-                                    "name": "html",
-                                    "mountPath": "/usr/share/nginx/html",
-                                    "readOnly": True,
-                                },
-                                {
-                                    "name": "nginx-conf",
-                                    "mountPath": "/etc/nginx/conf.d",
-                                    "readOnly": True,
-                                },
-                                tmp_mount(),
-                            ],
+                            "volumeMounts": [tmp_mount()],
                         }
                     ],
-                    "volumes": [
-                        {"name": "html", "emptyDir": {"sizeLimit": "16Mi"}},
-                        {"name": "nginx-conf", "configMap": {"name": f"{FRONTEND}-nginx"}},
-                        {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
-                    ],
+                    "volumes": [{"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}}],
                 },
             },
         },
@@ -306,7 +267,6 @@ def manifests(config: ClusterConfig) -> list[Obj]:
         service_account(BACKEND, NAMESPACE),
         service_account(FRONTEND, NAMESPACE),
         service_account(POSTGRES, NAMESPACE),
-        config_map(f"{FRONTEND}-nginx", NAMESPACE, {"default.conf": NGINX_CONF}),
         config_map(
             f"{POSTGRES}-init", NAMESPACE, {"10-owner-role.sql": INIT_SQL.format(database=db.name)}
         ),
