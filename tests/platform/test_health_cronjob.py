@@ -12,7 +12,7 @@ import pytest
 
 from labctl.cluster.client import ClusterTarget
 from labctl.cluster.collect import CollectSettings, collect
-from labctl.platform.health_cronjob import manifests
+from labctl.platform.health_cronjob import HOST_SETUP, manifests, node_exporter_values
 from tests.cluster.homelab_fake import serve_homelab
 from tests.support.fake_kube import FakeKube, Request
 
@@ -99,3 +99,27 @@ def test_cronjob_writes_prometheus_text_and_never_fails_on_findings() -> None:
     assert pod["securityContext"]["runAsNonRoot"] is True
     assert cron["spec"]["schedule"] == "0 * * * *"
     assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+
+
+def test_the_api_token_is_projected_where_in_cluster_clients_look() -> None:
+    (cron,) = [o for o in manifests("ops", "img:1") if o["kind"] == "CronJob"]
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    assert pod["automountServiceAccountToken"] is False
+    mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+    assert mounts["api-token"] == "/var/run/secrets/kubernetes.io/serviceaccount"
+    (volume,) = [v for v in pod["volumes"] if v["name"] == "api-token"]
+    sources = volume["projected"]["sources"]
+    assert sources[0]["serviceAccountToken"] == {"path": "token", "expirationSeconds": 600}
+    assert sources[1]["configMap"]["items"] == [{"key": "ca.crt", "path": "ca.crt"}]
+    assert sources[2]["downwardAPI"]["items"][0]["path"] == "namespace"
+
+
+def test_node_exporter_reads_the_directory_the_cronjob_writes() -> None:
+    values = node_exporter_values()
+    (mount,) = values["extraHostVolumeMounts"]
+    (cron,) = [o for o in manifests("ops", "img:1") if o["kind"] == "CronJob"]
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (textfile,) = [v for v in pod["volumes"] if v["name"] == "textfile"]
+    assert mount["hostPath"] == textfile["hostPath"]["path"] and mount["readOnly"] is True
+    assert values["extraArgs"] == [f"--collector.textfile.directory={mount['mountPath']}"]
+    assert HOST_SETUP.endswith(textfile["hostPath"]["path"])

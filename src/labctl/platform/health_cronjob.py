@@ -8,9 +8,11 @@ Alertmanager's (namespaced Roles); `get` on `nodes/proxy` for PVC usage from kub
 usage checks then report unknown).
 
 The CronJob writes Prometheus text exposition atomically into node-exporter's textfile
-collector directory on one node (a hostPath; the directory must exist and be writable by
-uid 65534). It is pinned to that node (`node_selector`, by default the control plane), so one
-node exports `labctl_health_*` and no stale copy is left on another.
+collector directory on one node (a hostPath that must exist and be writable by uid 65534:
+`HOST_SETUP`; node-exporter reads it with `node_exporter_values()`). It is pinned to that node
+(`node_selector`, by default the control plane), so one node exports `labctl_health_*` and no
+stale copy is left on another. Its API token is a projected, 10-minute token mounted only into
+its container.
 """
 
 from __future__ import annotations
@@ -27,6 +29,10 @@ NAME = "labctl-health"
 TEXTFILE_DIR = "/var/lib/node_exporter/textfile_collector"
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 RUN_AS = 65534  # nobody, as node-exporter itself runs
+SA_DIR = "/var/run/secrets/kubernetes.io/serviceaccount"  # where in-cluster clients look
+NODE_EXPORTER_MOUNT = "/host/labctl-textfile"
+# Run once on the node the CronJob is pinned to (e.g. in the kubeadm node setup).
+HOST_SETUP = f"install -d -m 0755 -o {RUN_AS} -g {RUN_AS} {TEXTFILE_DIR}"
 
 
 def _labels() -> dict[str, str]:
@@ -100,6 +106,51 @@ def rbac(namespace: str, settings: CollectSettings | None = None) -> list[Obj]:
     return objects
 
 
+def _api_token_volume() -> Obj:
+    """What automounting would give (token, CA, namespace), with a 10-minute token."""
+    return {
+        "name": "api-token",
+        "projected": {
+            "sources": [
+                {"serviceAccountToken": {"path": "token", "expirationSeconds": 600}},
+                {
+                    "configMap": {
+                        "name": "kube-root-ca.crt",
+                        "items": [{"key": "ca.crt", "path": "ca.crt"}],
+                    }
+                },
+                {
+                    "downwardAPI": {
+                        "items": [
+                            {"path": "namespace", "fieldRef": {"fieldPath": "metadata.namespace"}}
+                        ]
+                    }
+                },
+            ]
+        },
+    }
+
+
+def node_exporter_values(textfile_dir: str = TEXTFILE_DIR) -> Obj:
+    """prometheus-node-exporter chart values that read the CronJob's file.
+
+    Append `extraArgs` to the chart's own list (Helm replaces lists): the textfile collector is
+    on by default and only needs a directory.
+    """
+    return {
+        "extraArgs": [f"--collector.textfile.directory={NODE_EXPORTER_MOUNT}"],
+        "extraHostVolumeMounts": [
+            {
+                "name": "labctl-textfile",
+                "hostPath": textfile_dir,
+                "mountPath": NODE_EXPORTER_MOUNT,
+                "readOnly": True,
+                "mountPropagation": "HostToContainer",
+            }
+        ],
+    }
+
+
 def _command(settings: CollectSettings, output: str) -> list[str]:
     vault, am = settings.vault, settings.alertmanager
     command = [
@@ -151,11 +202,15 @@ def cronjob(
             "capabilities": {"drop": ["ALL"]},
             "seccompProfile": {"type": "RuntimeDefault"},
         },
-        "volumeMounts": [{"name": "textfile", "mountPath": "/textfile"}],
+        "volumeMounts": [
+            {"name": "textfile", "mountPath": "/textfile"},
+            {"name": "api-token", "mountPath": SA_DIR, "readOnly": True},
+        ],
     }
     pod_spec: Obj = {
         "serviceAccountName": NAME,
-        "automountServiceAccountToken": True,
+        # The token is mounted explicitly below: short-lived and only in this container.
+        "automountServiceAccountToken": False,
         "restartPolicy": "Never",
         "nodeSelector": selector,
         "securityContext": {
@@ -165,7 +220,10 @@ def cronjob(
             "seccompProfile": {"type": "RuntimeDefault"},
         },
         "containers": [container],
-        "volumes": [{"name": "textfile", "hostPath": {"path": textfile_dir, "type": "Directory"}}],
+        "volumes": [
+            {"name": "textfile", "hostPath": {"path": textfile_dir, "type": "Directory"}},
+            _api_token_volume(),
+        ],
     }
     if tolerations:
         pod_spec["tolerations"] = tolerations
