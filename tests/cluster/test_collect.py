@@ -82,6 +82,16 @@ def test_failures_are_recorded_and_the_rest_is_read(fake: FakeKube, target: Clus
     assert report.exit_code == 3
 
 
+def test_an_unreadable_answer_is_a_gap(fake: FakeKube, target: ClusterTarget) -> None:
+    fake.route(
+        "GET", "/api/v1/nodes", Reply(body="<html>proxy error</html>", content_type="text/html")
+    )
+    live = collect(target)
+    assert live.gaps["nodes"].startswith("the answer is not a Kubernetes list")
+    assert live.gaps["kubelet"] == "nodes could not be listed"
+    assert live.items("pods")
+
+
 def test_a_kind_the_server_does_not_serve_is_collected_empty(
     fake: FakeKube, target: ClusterTarget
 ) -> None:

@@ -131,8 +131,12 @@ def list_all(client: Client, kind: SnapshotKind, page_size: int, timeout: float)
             raise _NotServed(kind.resource)
         if status != 200:
             raise _ReadError(_reason(status, body))
-        page = json.loads(body)
-        for item in page.get("items") or []:
+        try:
+            page = json.loads(body)
+            page_items = list(page.get("items") or [])
+        except (ValueError, AttributeError, TypeError):
+            raise _ReadError(f"the answer is not a Kubernetes list: {body[:80]!r}") from None
+        for item in page_items:
             # kubectl fills these in for `get -o json`; the API server leaves them out of lists.
             item.setdefault("apiVersion", kind.api_version)
             item.setdefault("kind", kind.kind)
@@ -211,7 +215,11 @@ class _Collector:
 
     def _version(self) -> str | None:
         status, body = _get(self.client, "/version", self.timeout)
-        return json.loads(body).get("gitVersion") if status == 200 else None
+        try:
+            version = json.loads(body).get("gitVersion") if status == 200 else None
+        except (ValueError, AttributeError):
+            return None
+        return version if isinstance(version, str) else None
 
     def _alerts(self) -> None:
         where = self.settings.alertmanager
@@ -228,7 +236,10 @@ class _Collector:
         status, body = _get(self.client, path, self.timeout)
         if status != 200:
             raise _ReadError(_reason(status, body))
-        pods = [p["metadata"]["name"] for p in json.loads(body).get("items") or []]
+        try:
+            pods = [p["metadata"]["name"] for p in json.loads(body).get("items") or []]
+        except (ValueError, AttributeError, KeyError, TypeError):
+            raise _ReadError("the pod list is unreadable") from None
         if not pods:
             raise _ReadError(f"no pod matches {where.selector} in namespace {where.namespace}")
         return pods
