@@ -435,6 +435,8 @@ class Database:
                 "max_overflow": s.db_max_overflow,
                 "pool_timeout": s.db_pool_timeout,
                 "pool_recycle": s.db_pool_recycle or -1,
+                # Autocommit: there is never a transaction to roll back on return.
+                "pool_reset_on_return": None,
             }
         engine = create_async_engine(
             url,
