@@ -14,6 +14,7 @@ class Run:
     seconds: float
     peak_mib: float
     returncode: int
+    cpu_seconds: float  # user + system, the child and the children it waited for
 
 
 def run(command: list[str], env: dict[str, str] | None = None) -> Run:
@@ -24,7 +25,8 @@ def run(command: list[str], env: dict[str, str] | None = None) -> Run:
     _, status, usage = os.wait4(process.pid, 0)
     seconds = time.perf_counter() - start
     process.returncode = os.waitstatus_to_exitcode(status)
-    return Run(seconds, usage.ru_maxrss / 1024, process.returncode)
+    cpu = usage.ru_utime + usage.ru_stime
+    return Run(seconds, usage.ru_maxrss / 1024, process.returncode, cpu)
 
 
 def best_of(command: list[str], times: int, env: dict[str, str] | None = None) -> list[Run]:
@@ -33,6 +35,11 @@ def best_of(command: list[str], times: int, env: dict[str, str] | None = None) -
 
 def med(runs: list[Run]) -> float:
     return median(r.seconds for r in runs)
+
+
+def med_cpu(runs: list[Run]) -> float:
+    """CPU time varies less than wall time on a shared, busy machine."""
+    return median(r.cpu_seconds for r in runs)
 
 
 def load() -> str:

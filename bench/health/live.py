@@ -22,7 +22,7 @@ from statistics import median
 from tests.cluster.homelab_fake import serve_homelab
 from tests.support.fake_kube import FakeKube
 
-from bench.health._proc import best_of, load, med
+from bench.health._proc import best_of, load, med, med_cpu
 
 LABCTL = str(Path(sys.executable).parent / "labctl")
 LATENCY = 0.005
@@ -76,12 +76,23 @@ def main(times: int = 5) -> dict[str, float]:
     )
     print(f"  runbook kubectl script   median {theirs:.2f} s of {times}, {shell_requests} requests")
     print(f"  labctl is {theirs / ours:.1f}x faster (target 10x)")
+    cpu_ours, cpu_theirs = med_cpu(labctl_runs), med_cpu(shell_runs)
+    print(
+        f"  CPU time (user+sys): labctl {cpu_ours:.2f} s, script {cpu_theirs:.2f} s "
+        f"({cpu_theirs / cpu_ours:.1f}x)"
+    )
     print(
         f"  of which collection + checks (imports already loaded): median {in_process:.2f} s, "
         f"{theirs / in_process:.1f}x faster than the script; the rest is interpreter start-up "
         "and imports"
     )
-    return {"labctl": ours, "runbook": theirs, "ratio": theirs / ours, "work": in_process}
+    return {
+        "labctl": ours,
+        "runbook": theirs,
+        "ratio": theirs / ours,
+        "work": in_process,
+        "cpu_ratio": cpu_theirs / cpu_ours,
+    }
 
 
 def _in_process(kubeconfig: Path, times: int) -> float:

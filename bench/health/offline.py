@@ -12,7 +12,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from bench.health._proc import best_of, load, med
+from bench.health._proc import best_of, load, med, med_cpu
 
 LABCTL = str(Path(sys.executable).parent / "labctl")
 
@@ -34,6 +34,7 @@ def main(folder: Path | None = None, times: int = 3) -> dict[str, float]:
         f"({', '.join(f'{r.seconds:.2f}' for r in runs)}), peak RSS {peak:.0f} MiB, "
         f"exit {runs[0].returncode}"
     )
+    print(f"  CPU time (user+sys): median {med_cpu(runs):.2f} s")
     print(
         f"  targets: < 3 s {'met' if seconds < 3 else 'MISSED'}, "
         f"< 500 MiB {'met' if peak < 500 else 'MISSED'}"
