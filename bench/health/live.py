@@ -6,12 +6,14 @@ another, as a person or `~/health-check.sh` would. `kubectl exec ... vault statu
 `kubectl get --raw` on Vault's sys/health through the pod proxy (the fake has no exec, and exec
 would be slower still). kubectl's discovery cache is warmed first, in its own cache folder.
 
-Target: labctl 10x faster. Run: `.venv/bin/python -m bench.health.live`.
+Target: labctl 10x faster. Run: `.venv/bin/python -m bench.health.live [PODS]` (PODS adds a
+generated cluster of that many pods next to the homelab one).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -20,9 +22,11 @@ from pathlib import Path
 from statistics import median
 
 from tests.cluster.homelab_fake import serve_homelab
-from tests.support.fake_kube import FakeKube
+from tests.support.fake_kube import FakeKube, Reply
 
+from bench.health import synth
 from bench.health._proc import best_of, load, med, med_cpu
+from labctl.cluster.client import node_proxy_path
 
 LABCTL = str(Path(sys.executable).parent / "labctl")
 LATENCY = 0.005
@@ -46,12 +50,25 @@ k get deployments,statefulsets,daemonsets -A
 """
 
 
-def main(times: int = 5) -> dict[str, float]:
+def _add_synthetic(fake: FakeKube, pods: int) -> None:
+    """A bigger cluster next to the homelab one: `pods` pods, pods/30 nodes, pods/10 PVCs."""
+    resources, extras = synth.build(nodes=max(1, pods // 30), pods=pods, pvcs=max(3, pods // 10))
+    for items in resources.values():
+        fake.add(*items)
+    for path, body in extras.items():
+        if path.startswith("kubelet/"):
+            node = path.split("/")[1]
+            fake.route("GET", re.escape(node_proxy_path(node, "stats/summary")), Reply(body=body))
+
+
+def main(times: int = 5, pods: int = 0) -> dict[str, float]:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
         raise SystemExit("kubectl is not installed")
     with FakeKube(git_version="v1.28.15") as fake, tempfile.TemporaryDirectory() as tmp:
         serve_homelab(fake)
+        if pods:
+            _add_synthetic(fake, pods)
         fake.latency = LATENCY
         kubeconfig = fake.kubeconfig(Path(tmp) / "kubeconfig")
         script = Path(tmp) / "runbook.sh"
@@ -69,7 +86,8 @@ def main(times: int = 5) -> dict[str, float]:
         shell_requests = (len(fake.requests) - before) // times
         in_process = _in_process(kubeconfig, times)
     ours, theirs = med(labctl_runs), med(shell_runs)
-    print(f"live against the fake API ({LATENCY * 1000:.0f} ms per request; {load()}):")
+    size = f"homelab + {pods} generated pods" if pods else "the homelab example"
+    print(f"live against the fake API, {size} ({LATENCY * 1000:.0f} ms per request; {load()}):")
     print(
         f"  labctl health            median {ours:.2f} s of {times}, "
         f"{labctl_requests} requests, exit {labctl_runs[0].returncode}"
@@ -110,4 +128,4 @@ def _in_process(kubeconfig: Path, times: int) -> float:
 
 
 if __name__ == "__main__":
-    main()
+    main(pods=int(sys.argv[1]) if len(sys.argv) > 1 else 0)
