@@ -44,7 +44,7 @@ def health(
         typer.Option(help="Write the output to this file atomically (textfile collector)."),
     ] = None,
     exit_zero: Annotated[
-        bool, typer.Option(help="Exit 0 whatever the result (for CronJobs).")
+        bool, typer.Option("--exit-zero", help="Exit 0 whatever the result (for CronJobs).")
     ] = False,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
