@@ -82,6 +82,18 @@ def test_failures_are_recorded_and_the_rest_is_read(fake: FakeKube, target: Clus
     assert report.exit_code == 3
 
 
+def test_kubelet_stats_are_not_read_from_a_node_that_is_not_ready(
+    fake: FakeKube, target: ClusterTarget
+) -> None:
+    ready = {"type": "Ready", "status": "Unknown", "reason": "NodeStatusUnknown"}
+    fake.update("Node", "k8s-worker02", None, {"status": {"conditions": [ready]}})
+    live = collect(target)
+    gap = live.gaps["extras/kubelet/k8s-worker02/stats-summary.json"]
+    assert gap == "node k8s-worker02 is not Ready"
+    assert not fake.calls("GET", "/api/v1/nodes/k8s-worker02/proxy")
+    assert fake.calls("GET", "/api/v1/nodes/k8s-worker01/proxy")
+
+
 def test_an_unreadable_answer_is_a_gap(fake: FakeKube, target: ClusterTarget) -> None:
     fake.route(
         "GET", "/api/v1/nodes", Reply(body="<html>proxy error</html>", content_type="text/html")

@@ -66,8 +66,17 @@ class PodStatus(TypedDict, total=False):
     initContainerStatuses: list[ContainerStatus]
 
 
+class ClaimRef(TypedDict, total=False):
+    claimName: str
+
+
+class PodVolume(TypedDict, total=False):
+    persistentVolumeClaim: ClaimRef
+
+
 class PodSpec(TypedDict, total=False):
     nodeName: str
+    volumes: list[PodVolume]
 
 
 class Pod(TypedDict, total=False):
@@ -156,7 +165,7 @@ AREA_SOURCES: dict[str, frozenset[str]] = {
         {"backups.velero.io", "schedules.velero.io", "backupstoragelocations.velero.io"}
     ),
     "certificates": frozenset({"certificates.cert-manager.io"}),
-    "storage": frozenset({"persistentvolumeclaims", "volumes.longhorn.io", "kubelet"}),
+    "storage": frozenset({"persistentvolumeclaims", "volumes.longhorn.io", "kubelet", "pods"}),
     "scaling": frozenset(
         {"horizontalpodautoscalers.autoscaling", "poddisruptionbudgets.policy", "pods"}
     ),

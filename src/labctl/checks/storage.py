@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from labctl.checks._objects import qualified, status
+from labctl.checks._objects import qualified, spec, status
 from labctl.checks.model import Severity, Subject, Unknown, Verdict, check
 from labctl.cluster.snapshot import NotCollected, Obj, Snapshot, iter_pvc_volumes
 
@@ -71,16 +71,35 @@ def _unread_nodes(snap: Snapshot) -> list[str]:
     ]
 
 
+def _claim_nodes(snap: Snapshot) -> dict[tuple[str, str], set[str]] | None:
+    """The nodes whose pods mount each PVC, or None when pods were not collected."""
+    pods = snap.items("pods")
+    if pods is None:
+        return None
+    nodes: dict[tuple[str, str], set[str]] = {}
+    for pod in pods:
+        ns, node = (pod.get("metadata") or {}).get("namespace", ""), spec(pod).get("nodeName")
+        for volume in spec(pod).get("volumes") or []:
+            claim = (volume.get("persistentVolumeClaim") or {}).get("claimName")
+            if claim and node:
+                nodes.setdefault((ns, claim), set()).add(node)
+    return nodes
+
+
 def _usage_results(snap: Snapshot, low: float, high: float | None) -> Results:
     usage = _usage(snap)
-    unread = _unread_nodes(snap)
+    unread = set(_unread_nodes(snap))
+    mounts = snap.derived("storage.claim-nodes", _claim_nodes)
     for pvc in _pvcs(snap):
         meta = pvc.get("metadata") or {}
-        used = usage.get((meta.get("namespace", ""), meta.get("name", "")))
+        key = (meta.get("namespace", ""), meta.get("name", ""))
+        used = usage.get(key)
         if used is None:
-            bound = status(pvc).get("phase") == "Bound"
-            missing = bound and unread
-            yield pvc, Unknown(f"no kubelet stats from {', '.join(unread)}") if missing else None
+            # No stats: fine if no running pod mounts it; unknown if its node was not read.
+            suspects = unread if mounts is None else mounts.get(key, set()) & unread
+            missing = status(pvc).get("phase") == "Bound" and suspects
+            why = f"no kubelet stats from {', '.join(sorted(suspects))}"
+            yield pvc, Unknown(why) if missing else None
         elif used >= low and (high is None or used < high):
             yield pvc, f"PVC {qualified(pvc)} is {used:.0%} full"
         else:

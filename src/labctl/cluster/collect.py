@@ -184,7 +184,12 @@ class _Collector:
             if kubelet:
                 nodes = self._settle(lists["nodes"], "nodes")
                 for node in nodes or []:
-                    followups.append(pool.submit(self._kubelet, node["metadata"]["name"]))
+                    name = node["metadata"]["name"]
+                    if _ready(node):
+                        followups.append(pool.submit(self._kubelet, name))
+                    else:  # the API server cannot reach its kubelet: do not wait for a timeout
+                        gap = f"extras/kubelet/{name}/stats-summary.json"
+                        self.snapshot.gaps[gap] = f"node {name} is not Ready"
                 if nodes is None:
                     self.snapshot.gaps["kubelet"] = "nodes could not be listed"
             for resource, future in lists.items():
@@ -277,6 +282,11 @@ def _proxy_json_body(status: int, body: bytes, ok: Callable[[int, Any], bool]) -
     if (isinstance(parsed, dict) and parsed.get("kind") == "Status") or not ok(status, parsed):
         raise _ReadError(_reason(status, body))
     return parsed
+
+
+def _ready(node: Obj) -> bool:
+    conditions = (node.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
 def _context_name(client: Client) -> str | None:
