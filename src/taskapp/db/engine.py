@@ -25,17 +25,21 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, TypeVar
 
-import asyncpg
-from sqlalchemy import URL, event, make_url, text
-from sqlalchemy import exc as sa_exc
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
-from sqlalchemy.pool import NullPool
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taskapp.credentials import Credentials, CredentialsError, CredentialsFile
 from taskapp.db import migrate
+from taskapp.db.connect import make_engine, normalize_url
+from taskapp.db.errors import (
+    SchemaNotMigrated,
+    closed_before_sending,
+    describe,
+    is_auth_error,
+    is_connection_error,
+)
 from taskapp.errors import DatabaseUnavailable, TaskAppError
 from taskapp.metrics import Metrics
 from taskapp.settings import Settings
@@ -44,90 +48,6 @@ T = TypeVar("T")
 Work = Callable[[AsyncConnection], Awaitable[T]]
 
 log = logging.getLogger("taskapp.db")
-
-_DRIVERS = {
-    "postgres": "postgresql+asyncpg",
-    "postgresql": "postgresql+asyncpg",
-    "sqlite": "sqlite+aiosqlite",
-}
-_AUTH_SQLSTATES = frozenset({"28P01", "28000"})
-# connection exception, insufficient resources, operator intervention (shutdown, starting up)
-_UNAVAILABLE_SQLSTATE_CLASSES = frozenset({"08", "53", "57"})
-
-
-def normalize_url(raw: str) -> URL:
-    """The URL with an async driver: `postgresql://` becomes `postgresql+asyncpg://`."""
-    url = make_url(raw)
-    return url.set(drivername=_DRIVERS.get(url.drivername, url.drivername))
-
-
-def _chain(exc: BaseException) -> list[BaseException]:
-    seen: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and current not in seen and len(seen) < 8:
-        seen.append(current)
-        orig = getattr(current, "orig", None)
-        current = orig if isinstance(orig, BaseException) else current.__cause__
-    return seen
-
-
-def _sqlstate(exc: BaseException) -> str | None:
-    for link in _chain(exc):
-        state = getattr(link, "sqlstate", None)
-        if isinstance(state, str):
-            return state
-    return None
-
-
-def is_auth_error(exc: BaseException) -> bool:
-    return _sqlstate(exc) in _AUTH_SQLSTATES
-
-
-def is_connection_error(exc: BaseException) -> bool:
-    """The database could not be reached or the connection broke (as opposed to a bad query)."""
-    state = _sqlstate(exc)
-    if state is not None and state[:2] in _UNAVAILABLE_SQLSTATE_CLASSES | {"28"}:
-        return True
-    for link in _chain(exc):
-        if isinstance(link, sa_exc.DBAPIError) and link.connection_invalidated:
-            return True
-        if isinstance(
-            link,
-            OSError
-            | TimeoutError
-            | sa_exc.TimeoutError
-            | sa_exc.DisconnectionError
-            | asyncpg.exceptions.InterfaceError
-            | asyncpg.exceptions.InternalClientError
-            | asyncpg.exceptions.PostgresConnectionError,
-        ):
-            return True
-    return False
-
-
-def _closed_before_sending(exc: BaseException) -> bool:
-    """True when the statement never left the process (the connection was already closed)."""
-    return any(
-        isinstance(link, asyncpg.exceptions.InterfaceError)
-        and "connection is closed" in str(link)
-        and not isinstance(link, asyncpg.exceptions.ConnectionDoesNotExistError)
-        for link in _chain(exc)
-    )
-
-
-def describe(exc: BaseException) -> str:
-    """A summary safe to show to anyone: no hosts, users or SQL."""
-    if is_auth_error(exc):
-        return "database login failed"
-    if is_connection_error(exc):
-        return "database unreachable"
-    if isinstance(exc, SchemaNotMigrated):
-        return "database schema is not migrated"
-    return "database error"
-
-
-class SchemaNotMigrated(TaskAppError):
-    pass
 
 
 @dataclass(eq=False)
@@ -271,11 +191,7 @@ class Database:
                 self._metrics.db_retries.labels("auth").inc()
                 return True
             return False
-        if (
-            attempt == 0
-            and is_connection_error(exc)
-            and (idempotent or _closed_before_sending(exc))
-        ):
+        if attempt == 0 and is_connection_error(exc) and (idempotent or closed_before_sending(exc)):
             self._metrics.db_retries.labels("connection").inc()
             return True
         return False
@@ -412,43 +328,8 @@ class Database:
         finally:
             await engine.dispose()
 
-    # -- engines ------------------------------------------------------------------------------
-
     def _make_engine(self, credentials: Credentials | None, *, pooled: bool = True) -> AsyncEngine:
-        url = self._url
-        if credentials is not None:
-            url = url.set(username=credentials.user, password=credentials.password)
-        s = self._settings
-        options: dict[str, Any] = {}
-        if pooled:
-            options["isolation_level"] = "AUTOCOMMIT"
-        else:
-            options["poolclass"] = NullPool
-        if not self._is_postgres:
-            _ensure_sqlite_folder(url)
-            engine = create_async_engine(url, connect_args={"timeout": 30}, **options)
-            event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
-            return engine
-        if pooled:
-            options |= {
-                "pool_size": s.db_pool_size,
-                "max_overflow": s.db_max_overflow,
-                "pool_timeout": s.db_pool_timeout,
-                "pool_recycle": s.db_pool_recycle or -1,
-                # Autocommit: there is never a transaction to roll back on return.
-                "pool_reset_on_return": None,
-            }
-        engine = create_async_engine(
-            url,
-            connect_args={
-                "timeout": s.db_connect_timeout,
-                "command_timeout": s.db_command_timeout,
-                "server_settings": {"application_name": "taskapp"},
-            },
-            **options,
-        )
-        event.listen(engine.sync_engine, "checkout", _drop_closed_connection)
-        return engine
+        return make_engine(self._url, credentials, self._settings, pooled=pooled)
 
     def _spawn(self, coro: Awaitable[None]) -> None:
         task: asyncio.Task[None] = asyncio.ensure_future(coro)
@@ -485,24 +366,3 @@ async def _revision(conn: AsyncConnection) -> str | None:
     result = await conn.execute(text("SELECT version_num FROM alembic_version"))
     value = result.scalar()
     return None if value is None else str(value)
-
-
-def _drop_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:
-    """At checkout: a connection the server already closed is replaced, with no round trip."""
-    driver = getattr(dbapi_connection, "driver_connection", None)
-    if driver is not None and driver.is_closed():
-        raise sa_exc.DisconnectionError("connection closed by the server")
-
-
-def _sqlite_pragmas(dbapi_connection: Any, record: Any) -> None:
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA busy_timeout=10000")
-    cursor.close()
-
-
-def _ensure_sqlite_folder(url: URL) -> None:
-    database = url.database
-    if database and database != ":memory:" and not database.startswith("file:"):
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
