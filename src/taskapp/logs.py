@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import sys
+import threading
 import time
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TextIO
 
 request_id: ContextVar[str | None] = ContextVar("taskapp_request_id", default=None)
 
@@ -39,11 +41,60 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+class BatchingHandler(logging.Handler):
+    """Writes lines in batches: at most every `interval` seconds, at once for warnings and up.
+
+    One write system call per request (the access log) was measurable under load; a batch costs
+    one per interval. A daemon thread flushes what waits; `logging.shutdown` flushes at exit.
+    """
+
+    def __init__(self, stream: TextIO, interval: float = 0.2, capacity: int = 512) -> None:
+        super().__init__()
+        self.stream = stream
+        self.capacity = capacity
+        self._lines: list[str] = []
+        self._flusher = threading.Thread(
+            target=self._flush_every, args=(interval,), name="log-flush", daemon=True
+        )
+        self._flusher.start()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            line = self.format(record)
+        except Exception:
+            self.handleError(record)
+            return
+        with self.lock or contextlib.nullcontext():
+            self._lines.append(line)
+            urgent = record.levelno >= logging.WARNING or len(self._lines) >= self.capacity
+        if urgent:
+            self.flush()
+
+    def flush(self) -> None:
+        with self.lock or contextlib.nullcontext():
+            if not self._lines:
+                return
+            text = "\n".join(self._lines) + "\n"
+            self._lines.clear()
+            try:
+                self.stream.write(text)
+                self.stream.flush()
+            except (OSError, ValueError):
+                pass  # stdout closed: nothing useful to do with a log line
+
+    def _flush_every(self, interval: float) -> None:
+        while True:
+            time.sleep(interval)
+            self.flush()
+
+
 def configure(level: str = "INFO") -> None:
     """Route the root logger (and uvicorn's) to stdout as JSON. Idempotent."""
-    handler = logging.StreamHandler(sys.stdout)
+    handler = BatchingHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
+    for previous in root.handlers:
+        previous.flush()
     root.handlers[:] = [handler]
     root.setLevel(level)
     for name in ("uvicorn", "uvicorn.error", "uvicorn.access"):

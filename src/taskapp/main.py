@@ -49,6 +49,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         finally:
             await db.close()
             log.info("taskapp stopped")
+            # uvicorn ends by re-raising SIGTERM, which skips atexit: flush the log batch now.
+            for handler in logging.getLogger().handlers:
+                handler.flush()
 
     app = FastAPI(
         title="TaskApp",

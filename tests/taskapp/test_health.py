@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import io
 import json
 import logging
 from pathlib import Path
 
 import pytest
 
-from taskapp.logs import JsonFormatter, request_id
+from taskapp.logs import BatchingHandler, JsonFormatter, request_id
 from tests.taskapp.support import app_client, sqlite_settings
 
 pytestmark = pytest.mark.anyio
@@ -46,3 +47,25 @@ def test_logs_are_json_with_request_id() -> None:
     assert line["request_id"] == "rid-1"
     assert line["status"] == 201
     assert line["level"] == "info"
+
+
+def test_log_lines_are_batched_but_warnings_are_not() -> None:
+    stream = io.StringIO()
+    handler = BatchingHandler(stream, interval=3600)
+    handler.setFormatter(JsonFormatter())
+    logger = logging.getLogger("taskapp.test-batching")
+    logger.addHandler(handler)
+    logger.propagate = False
+    logger.setLevel(logging.INFO)
+    try:
+        logger.warning("first")  # a warning flushes at once
+        assert json.loads(stream.getvalue())["msg"] == "first"
+        logger.info("second")
+        assert "second" not in stream.getvalue()
+        handler.flush()
+        assert [json.loads(line)["msg"] for line in stream.getvalue().splitlines()] == [
+            "first",
+            "second",
+        ]
+    finally:
+        logger.removeHandler(handler)
