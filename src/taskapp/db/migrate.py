@@ -6,6 +6,7 @@ installed wheel. On PostgreSQL an advisory lock serialises replicas that migrate
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
 
 from alembic import command
@@ -26,7 +27,9 @@ def _config(connection: Connection | None = None) -> Config:
     return cfg
 
 
+@cache
 def head() -> str:
+    """The newest revision shipped with this code (read once: /readyz asks on every probe)."""
     revision = ScriptDirectory.from_config(_config()).get_current_head()
     assert revision is not None
     return revision
