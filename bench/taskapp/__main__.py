@@ -25,17 +25,24 @@ from pathlib import Path
 import httpx
 from tests.support.postgres import free_port, pg_binary, running_postgres
 
+from taskapp.db import crud
 from taskapp.settings import Settings
 
 BIN = Path(sys.executable).parent
-LIST_SQL = (
-    "SELECT id, title, completed, created_at, updated_at FROM tasks "
-    "WHERE owner = 'anonymous' ORDER BY id DESC LIMIT 101;\n"
-)
-CREATE_SQL = (
-    "INSERT INTO tasks (owner, title, completed, created_at, updated_at) "
-    "VALUES ('anonymous', 'bench task', false, now(), now()) "
-    "RETURNING id, title, completed, created_at, updated_at;\n"
+
+
+def _literal_sql(statement: crud.Statement, values: dict[str, str]) -> str:
+    """TaskApp's own SQL for a statement, with its parameters written in as literals."""
+    sql, names = crud.for_asyncpg(statement)
+    pattern = r"\$(\d+)(::(?:TIMESTAMP WITH TIME ZONE|[A-Z]+))?"
+    return re.sub(pattern, lambda m: values[names[int(m.group(1)) - 1]], sql) + ";\n"
+
+
+# Exactly what TaskApp sends for a page of 100 (it asks for 101 to know about a next page).
+LIST_SQL = _literal_sql(crud.POSTGRES.list[False, False], {"user": "'anonymous'", "limit": "101"})
+CREATE_SQL = _literal_sql(
+    crud.POSTGRES.create,
+    {"user": "'anonymous'", "new_title": "'bench task'", "now": "now()"},
 )
 CREATE_LUA = """
 wrk.method = "POST"

@@ -16,6 +16,7 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import (
+    ColumnElement,
     Delete,
     Insert,
     Select,
@@ -23,7 +24,9 @@ from sqlalchemy import (
     bindparam,
     delete,
     false,
+    func,
     insert,
+    literal_column,
     select,
     update,
 )
@@ -37,55 +40,93 @@ COLUMNS = ("id", "title", "completed", "created_at", "updated_at")
 Rows = Sequence[Sequence[Any]]
 Statement = Select[Any] | Insert | Update | Delete
 
-_RETURNED = tuple(tasks.c[name] for name in COLUMNS)
 _OWNED = tasks.c.owner == bindparam("user")
 _THIS = tasks.c.id == bindparam("task_id")
+# PostgreSQL formats times itself: text is cheaper than datetime objects to decode and encode
+# again as JSON (about an eighth of a list request's CPU, profiled).
+_RFC3339: ColumnElement[Any] = literal_column("""'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'""")
 
 
-def _list_statement(completed: bool, before: bool) -> Statement:
-    query = select(*_RETURNED).where(_OWNED)
-    if completed:
-        query = query.where(tasks.c.completed == bindparam("completed"))
-    if before:
-        query = query.where(tasks.c.id < bindparam("before_id"))
-    return query.order_by(tasks.c.id.desc()).limit(bindparam("limit"))
-
-
-def _update_statement(title: bool, completed: bool) -> Statement:
-    values: dict[str, Any] = {"updated_at": bindparam("now")}
-    if title:
-        values["title"] = bindparam("new_title")
-    if completed:
-        values["completed"] = bindparam("new_completed")
-    return update(tasks).where(_THIS, _OWNED).values(values).returning(*_RETURNED)
-
-
-_LIST = {(c, b): _list_statement(c, b) for c in (False, True) for b in (False, True)}
-_UPDATE = {(t, c): _update_statement(t, c) for t in (False, True) for c in (False, True)}
-_GET = select(*_RETURNED).where(_THIS, _OWNED)
-_CREATE = (
-    insert(tasks)
-    .values(
-        owner=bindparam("user"),
-        title=bindparam("new_title"),
-        completed=false(),
-        created_at=bindparam("now"),
-        updated_at=bindparam("now"),
+def _utc_text(column: ColumnElement[Any]) -> ColumnElement[Any]:
+    return func.to_char(func.timezone(literal_column("'UTC'"), column), _RFC3339).label(
+        column.key or ""
     )
-    .returning(*_RETURNED)
+
+
+class _Statements:
+    """Every statement TaskApp runs, each returning `returned` (in `COLUMNS` order)."""
+
+    def __init__(self, returned: tuple[ColumnElement[Any], ...]) -> None:
+        self.list = {
+            (completed, before): self._list(returned, completed, before)
+            for completed in (False, True)
+            for before in (False, True)
+        }
+        self.update = {
+            (title, completed): self._update(returned, title, completed)
+            for title in (False, True)
+            for completed in (False, True)
+        }
+        self.get: Statement = select(*returned).where(_THIS, _OWNED)
+        self.create: Statement = (
+            insert(tasks)
+            .values(
+                owner=bindparam("user"),
+                title=bindparam("new_title"),
+                completed=false(),
+                created_at=bindparam("now"),
+                updated_at=bindparam("now"),
+            )
+            .returning(*returned)
+        )
+        self.delete: Statement = delete(tasks).where(_THIS, _OWNED).returning(tasks.c.id)
+
+    @staticmethod
+    def _list(returned: tuple[ColumnElement[Any], ...], completed: bool, before: bool) -> Statement:
+        query = select(*returned).where(_OWNED)
+        if completed:
+            query = query.where(tasks.c.completed == bindparam("completed"))
+        if before:
+            query = query.where(tasks.c.id < bindparam("before_id"))
+        return query.order_by(tasks.c.id.desc()).limit(bindparam("limit"))
+
+    @staticmethod
+    def _update(
+        returned: tuple[ColumnElement[Any], ...], title: bool, completed: bool
+    ) -> Statement:
+        values: dict[str, Any] = {"updated_at": bindparam("now")}
+        if title:
+            values["title"] = bindparam("new_title")
+        if completed:
+            values["completed"] = bindparam("new_completed")
+        return update(tasks).where(_THIS, _OWNED).values(values).returning(*returned)
+
+
+PORTABLE = _Statements(tuple(tasks.c[name] for name in COLUMNS))
+POSTGRES = _Statements(
+    (
+        tasks.c.id,
+        tasks.c.title,
+        tasks.c.completed,
+        _utc_text(tasks.c.created_at),
+        _utc_text(tasks.c.updated_at),
+    )
 )
-_DELETE = delete(tasks).where(_THIS, _OWNED).returning(tasks.c.id)
+
+
+def _statements(conn: AsyncConnection) -> _Statements:
+    return POSTGRES if conn.dialect.driver == "asyncpg" else PORTABLE
 
 
 @cache
-def _for_asyncpg(statement: Statement) -> tuple[str, tuple[str, ...]]:
+def for_asyncpg(statement: Statement) -> tuple[str, tuple[str, ...]]:
     compiled = statement.compile(dialect=asyncpg_dialect())  # type: ignore[no-untyped-call]
     return compiled.string, tuple(compiled.positiontup or ())
 
 
 async def _rows(conn: AsyncConnection, statement: Statement, params: Mapping[str, Any]) -> Rows:
     if conn.dialect.driver == "asyncpg":
-        sql, names = _for_asyncpg(statement)
+        sql, names = for_asyncpg(statement)
         driver = (await conn.get_raw_connection()).driver_connection
         assert driver is not None
         rows: Rows = await driver.fetch(sql, *[params[n] for n in names])
@@ -102,13 +143,13 @@ async def list_tasks(
     completed: bool | None = None,
 ) -> Rows:
     """Up to `limit` tasks of `owner`, newest first, with ids below `before_id`."""
-    statement = _LIST[completed is not None, before_id is not None]
+    statement = _statements(conn).list[completed is not None, before_id is not None]
     params = {"user": owner, "limit": limit, "before_id": before_id, "completed": completed}
     return await _rows(conn, statement, params)
 
 
 async def get_task(conn: AsyncConnection, *, owner: str, task_id: int) -> Sequence[Any]:
-    rows = await _rows(conn, _GET, {"user": owner, "task_id": task_id})
+    rows = await _rows(conn, _statements(conn).get, {"user": owner, "task_id": task_id})
     if not rows:
         raise NotFound(task_id)
     return rows[0]
@@ -116,7 +157,7 @@ async def get_task(conn: AsyncConnection, *, owner: str, task_id: int) -> Sequen
 
 async def create_task(conn: AsyncConnection, *, owner: str, title: str) -> Sequence[Any]:
     params = {"user": owner, "new_title": title, "now": datetime.now(UTC)}
-    return (await _rows(conn, _CREATE, params))[0]
+    return (await _rows(conn, _statements(conn).create, params))[0]
 
 
 async def update_task(
@@ -128,7 +169,7 @@ async def update_task(
     completed: bool | None = None,
 ) -> Sequence[Any]:
     """Set the given fields; fields left as None stay unchanged."""
-    statement = _UPDATE[title is not None, completed is not None]
+    statement = _statements(conn).update[title is not None, completed is not None]
     params = {
         "user": owner,
         "task_id": task_id,
@@ -143,5 +184,5 @@ async def update_task(
 
 
 async def delete_task(conn: AsyncConnection, *, owner: str, task_id: int) -> None:
-    if not await _rows(conn, _DELETE, {"user": owner, "task_id": task_id}):
+    if not await _rows(conn, _statements(conn).delete, {"user": owner, "task_id": task_id}):
         raise NotFound(task_id)

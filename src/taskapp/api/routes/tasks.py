@@ -9,7 +9,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Query
 from starlette.responses import Response
 
-from taskapp.api.deps import CurrentUser, Db
+from taskapp.api.deps import CurrentCaller
 from taskapp.api.problems import MEDIA_TYPE, invalid_query
 from taskapp.api.schemas import (
     TaskCreate,
@@ -47,8 +47,7 @@ def _json(body: bytes, status_code: int = 200, headers: dict[str, str] | None = 
 
 @router.get("", response_model=list[TaskPublic], responses=_ERRORS)
 async def list_tasks(
-    db: Db,
-    user: CurrentUser,
+    caller: CurrentCaller,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
     cursor: Annotated[
         str | None, Query(max_length=64, description="From the previous page's Link header.")
@@ -63,9 +62,13 @@ async def list_tasks(
         except ValueError as exc:
             raise invalid_query("cursor", str(exc)) from None
     work = partial(
-        crud.list_tasks, owner=user, limit=limit + 1, before_id=before_id, completed=completed
+        crud.list_tasks,
+        owner=caller.user,
+        limit=limit + 1,
+        before_id=before_id,
+        completed=completed,
     )
-    rows = await db.run(work, idempotent=True)
+    rows = await caller.db.run(work, idempotent=True)
     headers = None
     if len(rows) > limit:
         rows = rows[:limit]
@@ -77,35 +80,36 @@ async def list_tasks(
 
 
 @router.post("", status_code=201, response_model=TaskPublic, responses=_ERRORS)
-async def create_task(body: TaskCreate, db: Db, user: CurrentUser) -> Response:
+async def create_task(body: TaskCreate, caller: CurrentCaller) -> Response:
     """Create a task; `Location` names it."""
-    row = await db.run(partial(crud.create_task, owner=user, title=body.title))
+    row = await caller.db.run(partial(crud.create_task, owner=caller.user, title=body.title))
     return _json(task_json(row), 201, {"Location": f"/api/tasks/{row[0]}"})
 
 
 @router.get("/{id}", response_model=TaskPublic, responses=_ERRORS | _NOT_FOUND)
-async def read_task(id: TaskId, db: Db, user: CurrentUser) -> Response:
-    row = await db.run(partial(crud.get_task, owner=user, task_id=_in_range(id)), idempotent=True)
+async def read_task(id: TaskId, caller: CurrentCaller) -> Response:
+    work = partial(crud.get_task, owner=caller.user, task_id=_in_range(id))
+    row = await caller.db.run(work, idempotent=True)
     return _json(task_json(row))
 
 
 @router.patch("/{id}", response_model=TaskPublic, responses=_ERRORS | _NOT_FOUND)
-async def update_task(id: TaskId, body: TaskUpdate, db: Db, user: CurrentUser) -> Response:
+async def update_task(id: TaskId, body: TaskUpdate, caller: CurrentCaller) -> Response:
     """Change the title and/or completed; fields left out stay as they are."""
     work = partial(
         crud.update_task,
-        owner=user,
+        owner=caller.user,
         task_id=_in_range(id),
         title=body.title,
         completed=body.completed,
     )
-    row = await db.run(work, idempotent=True)
+    row = await caller.db.run(work, idempotent=True)
     return _json(task_json(row))
 
 
 @router.delete("/{id}", status_code=204, response_class=Response, responses=_ERRORS | _NOT_FOUND)
-async def delete_task(id: TaskId, db: Db, user: CurrentUser) -> Response:
-    await db.run(partial(crud.delete_task, owner=user, task_id=_in_range(id)))
+async def delete_task(id: TaskId, caller: CurrentCaller) -> Response:
+    await caller.db.run(partial(crud.delete_task, owner=caller.user, task_id=_in_range(id)))
     return Response(status_code=204)
 
 
