@@ -35,7 +35,10 @@ def _literal_sql(statement: crud.Statement, values: dict[str, str]) -> str:
     """TaskApp's own SQL for a statement, with its parameters written in as literals."""
     sql, names = crud.for_asyncpg(statement)
     pattern = r"\$(\d+)(::(?:TIMESTAMP WITH TIME ZONE|[A-Z]+))?"
-    return re.sub(pattern, lambda m: values[names[int(m.group(1)) - 1]], sql) + ";\n"
+    sql = re.sub(pattern, lambda m: values[names[int(m.group(1)) - 1]], sql)
+    # pgbench reads ":MI" as a variable: spell the format's colons as E-string escapes.
+    sql = re.sub(r"'(YYYY[^']*)'", lambda m: "E'" + m.group(1).replace(":", "\\x3A") + "'", sql)
+    return sql + ";\n"
 
 
 # Exactly what TaskApp sends for a page of 100 (it asks for 101 to know about a next page).
