@@ -4,7 +4,7 @@ UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint typecheck pytest bench-taskapp bench-health clean
+.PHONY: run test lint typecheck pytest bench-taskapp bench-health bench-backup clean
 
 $(UV):
 	python3 -m venv $(VENV)
@@ -32,6 +32,17 @@ typecheck: $(VENV)/.synced
 
 pytest: $(VENV)/.synced
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+# Benchmarks (not tests): each prints ratios against a baseline measured in the same run.
+bench-health: $(VENV)/.synced
+	$(VENV)/bin/python -m bench.health
+
+bench-taskapp: $(VENV)/.synced
+	scripts/system-packages.sh wrk:wrk
+	$(VENV)/bin/python -m bench.taskapp
+
+bench-backup: $(VENV)/.synced
+	$(VENV)/bin/python -m bench.backup.roundtrip
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache
