@@ -60,8 +60,8 @@ def known() -> dict[tuple[str, str], dict[str, Any]]:
 def _validator(group: str, kind: str, version: str) -> Any:
     try:
         import jsonschema  # type: ignore[import-untyped]
-    except ImportError as exc:  # pragma: no cover - installed with kubernetes-validate
-        raise ToolMissing("jsonschema", "jsonschema (Python)") from exc
+    except ImportError as exc:  # pragma: no cover - installed with the validate extra
+        raise ToolMissing("jsonschema", "platform-lab[validate] extra (Python)") from exc
     schema = known()[(group, kind)][version]
     return jsonschema.Draft7Validator(schema)
 

@@ -30,7 +30,7 @@ def _library() -> Any:
     try:
         import kubernetes_validate.utils as library
     except ImportError as exc:
-        raise ToolMissing("kubernetes-validate", "kubernetes-validate (Python)") from exc
+        raise ToolMissing("kubernetes-validate", "platform-lab[validate] extra (Python)") from exc
     return library
 
 

@@ -58,7 +58,7 @@ def _checkov() -> str:
     beside = Path(sys.executable).parent / "checkov"
     found = shutil.which("checkov") or (str(beside) if beside.exists() else None)
     if found is None:
-        raise ToolMissing("checkov", "checkov (Python; `uv sync` installs it with the dev group)")
+        raise ToolMissing("checkov", "platform-lab[validate] extra (Python)")
     return found
 
 
