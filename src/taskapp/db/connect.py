@@ -5,12 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 from sqlalchemy import URL, event, make_url
 from sqlalchemy import exc as sa_exc
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
 
 from taskapp.credentials import Credentials
+from taskapp.db.pg_pool import PgPool
 from taskapp.settings import Settings
 
 _DRIVERS = {
@@ -62,6 +64,29 @@ def make_engine(
     )
     event.listen(engine.sync_engine, "checkout", _drop_closed_connection)
     return engine
+
+
+def make_pg_pool(url: URL, credentials: Credentials | None, s: Settings) -> PgPool:
+    """The requests' pool on PostgreSQL: plain asyncpg connections as `credentials`."""
+    user, password = (
+        (credentials.user, credentials.password) if credentials else (url.username, url.password)
+    )
+    # The rest of the URL (host, port, database, libpq options such as sslmode) as asyncpg reads
+    # it; the user and password go as arguments, so no quoting rule can mangle them.
+    dsn = url.set(drivername="postgresql", username=None, password=None).render_as_string()
+
+    async def connect() -> asyncpg.Connection:
+        conn: asyncpg.Connection = await asyncpg.connect(
+            dsn,
+            user=user,
+            password=password,
+            timeout=s.db_connect_timeout,
+            command_timeout=s.db_command_timeout,
+            server_settings={"application_name": "taskapp"},
+        )
+        return conn
+
+    return PgPool(connect, keep=s.db_pool_size, recycle=s.db_pool_recycle or None)
 
 
 def _drop_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:

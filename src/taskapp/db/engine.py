@@ -9,6 +9,9 @@ statement in autocommit mode: atomic, and a single round trip. Around it:
   and it becomes current. Requests already running keep the old engine until they finish; the old
   engine is then disposed, closing every connection of the old role (PostgreSQL's `VALID UNTIL`
   only stops new logins, so a pool that is never retired keeps an expired role alive).
+* **Pools.** On PostgreSQL requests run on plain asyncpg connections from `PgPool` (no
+  SQLAlchemy in the request path); on SQLite on SQLAlchemy's pool. SQLAlchemy and Alembic still
+  own the schema everywhere.
 * **Restarts.** A pooled connection the server closed is noticed at checkout without a round trip
   and replaced. A statement that fails because the connection died is retried once when the
   operation is idempotent, or when the connection was already closed before the statement was
@@ -27,12 +30,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
+import asyncpg
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from taskapp.credentials import Credentials, CredentialsError, CredentialsFile
 from taskapp.db import migrate
-from taskapp.db.connect import make_engine, normalize_url
+from taskapp.db.connect import make_engine, make_pg_pool, normalize_url
+from taskapp.db.crud import Conn
 from taskapp.db.errors import (
     SchemaNotMigrated,
     closed_before_sending,
@@ -40,22 +45,27 @@ from taskapp.db.errors import (
     is_auth_error,
     is_connection_error,
 )
+from taskapp.db.pg_pool import PgPool
 from taskapp.errors import DatabaseUnavailable, TaskAppError
 from taskapp.metrics import Metrics
 from taskapp.settings import Settings
 
 T = TypeVar("T")
-Work = Callable[[AsyncConnection], Awaitable[T]]
+Work = Callable[[Conn], Awaitable[T]]
 
 log = logging.getLogger("taskapp.db")
 
 
 @dataclass(eq=False)
 class _Lease:
-    """An engine with the credentials it was built from and the requests using it now."""
+    """A pool with the credentials it was built from and the requests using it now.
 
-    engine: AsyncEngine
+    `pool` on PostgreSQL, else `engine` (SQLAlchemy's pool).
+    """
+
     credentials: Credentials | None
+    pool: PgPool | None = None
+    engine: AsyncEngine | None = None
     active: int = 0
     idle: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -70,6 +80,27 @@ class _Lease:
         self.active -= 1
         if self.active == 0:
             self.idle.set()
+
+    async def probe(self) -> None:
+        """Open (or take) a connection and run `SELECT 1` on it."""
+        if self.pool is not None:
+            conn = await self.pool.acquire()
+            try:
+                await conn.execute("SELECT 1")
+            except BaseException:
+                self.pool.release(conn, broken=True)
+                raise
+            self.pool.release(conn)
+        else:
+            assert self.engine is not None
+            async with self.engine.connect() as sa_conn:
+                await sa_conn.execute(text("SELECT 1"))
+
+    async def dispose(self) -> None:
+        if self.pool is not None:
+            await self.pool.close()
+        if self.engine is not None:
+            await self.engine.dispose()
 
 
 class Database:
@@ -111,7 +142,7 @@ class Database:
                     self._creds_file.path,
                     extra={"db_user": credentials.user},
                 )
-        self._current = _Lease(self._make_engine(credentials), credentials)
+        self._current = self._make_lease(credentials)
         self._spawn(self._bootstrap())
         if self._creds_file is not None:
             self._spawn(self._watch())
@@ -124,7 +155,7 @@ class Database:
                 await task
         leases = [*self._retiring, *([self._current] if self._current else [])]
         for lease in leases:
-            await lease.engine.dispose()
+            await lease.dispose()
         self._current = None
 
     async def migrate(self) -> bool:
@@ -161,6 +192,21 @@ class Database:
                 raise DatabaseUnavailable("the database is shutting down")
             lease.enter()
             try:
+                pool = lease.pool
+                if pool is not None:
+                    conn = await pool.acquire()
+                    try:
+                        result = await work(conn)
+                    except TaskAppError:
+                        pool.release(conn)
+                        raise
+                    except BaseException:
+                        # Failed or cancelled mid-statement: never reuse it.
+                        pool.release(conn, broken=True)
+                        raise
+                    pool.release(conn)
+                    return result
+                assert lease.engine is not None
                 async with lease.engine.connect() as conn:
                     try:
                         return await work(conn)
@@ -241,10 +287,9 @@ class Database:
             return await self._switch(credentials, reason)
 
     async def _switch(self, credentials: Credentials, reason: str) -> bool:
-        engine = self._make_engine(credentials)
+        lease = self._make_lease(credentials)
         try:
-            async with engine.connect() as conn:
-                await conn.execute(text("SELECT 1"))
+            await lease.probe()
         except Exception as exc:
             if is_auth_error(exc):
                 self._metrics.credential_reloads.labels("rejected").inc()
@@ -252,13 +297,13 @@ class Database:
                     "the database refused the new credentials; keeping the current ones",
                     extra={"db_user": credentials.user},
                 )
-                await engine.dispose()
+                await lease.dispose()
                 if self._creds_file is not None:
                     self._creds_file.forget()
                 return False
             log.warning("cannot verify the new credentials (%s); switching anyway", describe(exc))
         assert self._current is not None
-        old, self._current = self._current, _Lease(engine, credentials)
+        old, self._current = self._current, lease
         self._metrics.credential_reloads.labels("applied").inc()
         log.info(
             "database credentials reloaded",
@@ -278,7 +323,7 @@ class Database:
             await asyncio.wait_for(lease.idle.wait(), self._settings.db_retire_timeout)
         if lease.active > 0:
             log.warning("closing the old pool with %d requests still running", lease.active)
-        await lease.engine.dispose()
+        await lease.dispose()
         self._retiring.discard(lease)
         log.info("old database pool closed")
 
@@ -328,6 +373,11 @@ class Database:
         finally:
             await engine.dispose()
 
+    def _make_lease(self, credentials: Credentials | None) -> _Lease:
+        if self._is_postgres:
+            return _Lease(credentials, pool=make_pg_pool(self._url, credentials, self._settings))
+        return _Lease(credentials, engine=self._make_engine(credentials))
+
     def _make_engine(self, credentials: Credentials | None, *, pooled: bool = True) -> AsyncEngine:
         return make_engine(self._url, credentials, self._settings, pooled=pooled)
 
@@ -339,7 +389,9 @@ class Database:
     def pool_stats(self) -> dict[str, int]:
         alive = len(self._retiring) + (self._current is not None)
         stats = {"ready": int(self.ready), "engines": alive}
-        if self._current is not None:
+        if self._current is not None and self._current.pool is not None:
+            stats |= self._current.pool.stats()
+        elif self._current is not None and self._current.engine is not None:
             pool: Any = self._current.engine.sync_engine.pool
             for key, name in (
                 ("checked_out", "checkedout"),
@@ -362,7 +414,12 @@ async def _invalidate(conn: AsyncConnection) -> None:
         await conn.invalidate()
 
 
-async def _revision(conn: AsyncConnection) -> str | None:
-    result = await conn.execute(text("SELECT version_num FROM alembic_version"))
-    value = result.scalar()
+_REVISION = "SELECT version_num FROM alembic_version"
+
+
+async def _revision(conn: Conn) -> str | None:
+    if isinstance(conn, asyncpg.Connection):
+        value = await conn.fetchval(_REVISION)
+    else:
+        value = (await conn.execute(text(_REVISION))).scalar()
     return None if value is None else str(value)
