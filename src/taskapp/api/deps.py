@@ -29,7 +29,8 @@ async def _database(request: Request) -> Database:
     return db
 
 
-async def _caller(request: Request) -> Caller:
+async def current_caller(request: Request) -> Caller:
+    """The `CurrentCaller` of a request; HTTP 401 when it does not authenticate."""
     auth: Authenticator = request.app.state.auth
     try:
         user = auth.identify(request.headers)
@@ -39,4 +40,4 @@ async def _caller(request: Request) -> Caller:
 
 
 Db = Annotated[Database, Depends(_database)]
-CurrentCaller = Annotated[Caller, Depends(_caller)]
+CurrentCaller = Annotated[Caller, Depends(current_caller)]

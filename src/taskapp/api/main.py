@@ -6,4 +6,5 @@ from fastapi import APIRouter
 
 from taskapp.api.routes import health, tasks
 
-routers: tuple[APIRouter, ...] = (health.router, tasks.router)
+# Tasks first: routes are tried in order, and the API is where the traffic is.
+routers: tuple[APIRouter, ...] = (tasks.router, health.router)

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from functools import partial
 from typing import Annotated, Any
-from urllib.parse import urlencode
+from urllib.parse import parse_qsl, urlencode
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
+from pydantic import ValidationError
 from starlette.responses import Response
 
-from taskapp.api.deps import CurrentCaller
+from taskapp.api.deps import CurrentCaller, current_caller
+from taskapp.api.fast_route import fast_route
 from taskapp.api.problems import MEDIA_TYPE, invalid_query
 from taskapp.api.schemas import (
     TaskCreate,
@@ -45,7 +47,6 @@ def _json(body: bytes, status_code: int = 200, headers: dict[str, str] | None = 
     return Response(body, status_code=status_code, headers=headers, media_type="application/json")
 
 
-@router.get("", response_model=list[TaskPublic], responses=_ERRORS)
 async def list_tasks(
     caller: CurrentCaller,
     limit: Annotated[int, Query(ge=1, le=500, description="Page size.")] = 50,
@@ -79,11 +80,61 @@ async def list_tasks(
     return _json(tasks_json(rows), headers=headers)
 
 
-@router.post("", status_code=201, response_model=TaskPublic, responses=_ERRORS)
+async def _plain_list_query(request: Request) -> dict[str, Any] | None:
+    """`list_tasks`' arguments for a plain valid query, else None (FastAPI solves them)."""
+    arguments: dict[str, Any] = {}
+    query: bytes = request.scope["query_string"]
+    for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+        if name in arguments:
+            return None
+        if name == "limit" and value.isascii() and value.isdigit() and value[0] != "0":
+            if len(value) > 3 or int(value) > 500:
+                return None
+            arguments["limit"] = int(value)
+        elif name == "completed" and value in ("true", "false"):
+            arguments["completed"] = value == "true"
+        elif name == "cursor" and len(value) <= 64:
+            arguments["cursor"] = value
+        else:
+            return None
+    arguments["caller"] = await current_caller(request)
+    return arguments
+
+
+router.add_api_route(
+    "",
+    list_tasks,
+    methods=["GET"],
+    response_model=list[TaskPublic],
+    responses=_ERRORS,
+    route_class_override=fast_route(_plain_list_query),
+)
+
+
 async def create_task(body: TaskCreate, caller: CurrentCaller) -> Response:
     """Create a task; `Location` names it."""
     row = await caller.db.run(partial(crud.create_task, owner=caller.user, title=body.title))
     return _json(task_json(row), 201, {"Location": f"/api/tasks/{row[0]}"})
+
+
+async def _plain_new_task(request: Request) -> dict[str, Any] | None:
+    """`create_task`'s arguments for a valid body, else None (FastAPI answers the errors)."""
+    try:
+        body = TaskCreate.model_validate_json(await request.body())
+    except ValidationError:
+        return None
+    return {"body": body, "caller": await current_caller(request)}
+
+
+router.add_api_route(
+    "",
+    create_task,
+    methods=["POST"],
+    status_code=201,
+    response_model=TaskPublic,
+    responses=_ERRORS,
+    route_class_override=fast_route(_plain_new_task),
+)
 
 
 @router.get("/{id}", response_model=TaskPublic, responses=_ERRORS | _NOT_FOUND)
