@@ -5,10 +5,12 @@ from __future__ import annotations
 import io
 import json
 import logging
+import re
 from pathlib import Path
 
 import pytest
 
+from taskapp import logs
 from taskapp.logs import BatchingHandler, JsonFormatter, request_id
 from tests.taskapp.support import app_client, sqlite_settings
 
@@ -69,3 +71,33 @@ def test_log_lines_are_batched_but_warnings_are_not() -> None:
         ]
     finally:
         logger.removeHandler(handler)
+
+
+def test_access_log_line_is_what_the_logging_path_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    stream = io.StringIO()
+    handler = BatchingHandler(stream, interval=3600)
+    handler.setFormatter(JsonFormatter())
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [handler])
+    monkeypatch.setattr(root, "level", logging.INFO)
+    fields: dict[str, object] = {"status": 201, "duration_ms": 1.25}
+    token = request_id.set("rid-2")
+    try:
+        logs.access("POST /api/tasks 201", fields)  # built directly
+        logging.getLogger("taskapp.access").info("POST /api/tasks 201", extra=fields)
+    finally:
+        request_id.reset(token)
+    handler.flush()
+    direct, usual = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", direct.pop("ts"))
+    usual.pop("ts")
+    assert list(direct.items()) == list(usual.items())
+    assert direct["request_id"] == "rid-2" and direct["status"] == 201
+
+
+def test_access_log_takes_the_logging_path_when_captured(caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.INFO, logger="taskapp.access")
+    logs.access("GET /healthz 200", {"status": 200, "duration_ms": 0.5})
+    [record] = [r for r in caplog.records if r.name == "taskapp.access"]
+    assert record.getMessage() == "GET /healthz 200"
+    assert record.__dict__["status"] == 200

@@ -16,11 +16,11 @@ from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from taskapp import logs
 from taskapp.api.problems import MEDIA_TYPE, problem_body
 from taskapp.logs import request_id
 from taskapp.metrics import Metrics
 
-log = logging.getLogger("taskapp.access")
 errors = logging.getLogger("taskapp.api")
 
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,128}$")
@@ -157,10 +157,7 @@ class RequestMiddleware:
         method: str = scope["method"]
         self.metrics.observe(label, method, status, seconds)
         if self.access_log:
-            log.info(
-                "%s %s %d",
-                method,
-                scope["path"],
-                status,
-                extra={"status": status, "duration_ms": round(seconds * 1000, 2)},
+            logs.access(
+                f"{method} {scope['path']} {status}",
+                {"status": status, "duration_ms": round(seconds * 1000, 2)},
             )
