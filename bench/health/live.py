@@ -22,7 +22,6 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import sys
 import tempfile
 import time
@@ -69,13 +68,6 @@ def _add_synthetic(fake: FakeKube, pods: int) -> None:
             fake.route("GET", re.escape(node_proxy_path(node, "stats/summary")), Reply(body=body))
 
 
-def _like_the_api_server(fake: FakeKube) -> None:
-    """TCP_NODELAY (Linux copies it to every accepted connection) and a real listen backlog."""
-    assert fake._server is not None
-    fake._server.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    fake._server.socket.listen(socket.SOMAXCONN)
-
-
 def main(times: int = 5, pods: int = 0) -> dict[str, float]:
     kubectl = shutil.which("kubectl")
     if kubectl is None:
@@ -85,7 +77,6 @@ def main(times: int = 5, pods: int = 0) -> dict[str, float]:
         if pods:
             _add_synthetic(fake, pods)
         fake.latency = LATENCY
-        _like_the_api_server(fake)
         kubeconfig = fake.kubeconfig(Path(tmp) / "kubeconfig")
         script = Path(tmp) / "runbook.sh"
         script.write_text(RUNBOOK.format(kubeconfig=kubeconfig, cache=Path(tmp) / "cache"))

@@ -29,13 +29,15 @@ import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import trustme
 import yaml
+
+from tests.support.loopback import LoopbackServer, QuietHandler
 
 Obj = dict[str, Any]
 
@@ -290,26 +292,20 @@ class FakeKube:
     _routes: list[_Route] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
     _rv: Iterator[int] = field(default_factory=lambda: itertools.count(1000))
-    _server: ThreadingHTTPServer | None = None
+    _server: LoopbackServer | None = None
 
     # -- lifecycle
 
     def __enter__(self) -> FakeKube:
         fake = self
 
-        class _Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
+        class _Handler(QuietHandler):
             def _handle(self) -> None:
                 fake._serve(self)
 
             do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
+        self._server = LoopbackServer(("127.0.0.1", 0), _Handler)
         context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
         _CERT.configure_cert(context)
         self._server.socket = context.wrap_socket(self._server.socket, server_side=True)

@@ -34,12 +34,12 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlsplit
 
 from tests.support.fake_kube import Reply
 from tests.support.fake_kube import Request as KubeRequest
+from tests.support.loopback import LoopbackServer, QuietHandler
 
 Obj = dict[str, Any]
 _DURATION = re.compile(r"(\d+)([smhd]?)")
@@ -119,7 +119,7 @@ class FakeVault:
     _generate: Obj | None = None
     _faults: list[tuple[re.Pattern[str], int, list[int]]] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
-    _server: ThreadingHTTPServer | None = None
+    _server: LoopbackServer | None = None
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -141,12 +141,7 @@ class FakeVault:
     def __enter__(self) -> FakeVault:
         fake = self
 
-        class _Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, format: str, *args: Any) -> None:
-                return
-
+        class _Handler(QuietHandler):
             def _handle(self) -> None:
                 split = urlsplit(self.path)
                 length = int(self.headers.get("Content-Length") or 0)
@@ -166,8 +161,7 @@ class FakeVault:
 
             do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = do_LIST = _handle
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-        self._server.daemon_threads = True
+        self._server = LoopbackServer(("127.0.0.1", 0), _Handler)
         threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
         ).start()
