@@ -169,6 +169,34 @@ async def test_api_on_postgresql(postgres_dsn: str, tmp_path: Path) -> None:
         assert (await client.get(f"/api/tasks/{-(2**63)}")).status_code == 404
 
 
+async def test_list_json_written_by_postgresql_is_the_same_bytes(
+    postgres_dsn: str, tmp_path: Path
+) -> None:
+    from tests.taskapp.support import sqlite_settings
+
+    settings = sqlite_settings(
+        tmp_path, database_url=postgres_dsn, database_credentials_file=tmp_path / "none"
+    )
+    titles = [
+        'say "hi"',
+        "back\\slash",
+        "tab\tnew\nline",
+        "ctl \x01\x1f\x7f",
+        "é ü ß",
+        "emoji \U0001f600",
+        "</script><b>",
+        "a\u2028b\u2029c",
+        "/ slash",
+    ]
+    async with app_client(settings) as client:
+        ids = [(await client.post("/api/tasks", json={"title": t})).json()["id"] for t in titles]
+        await client.patch(f"/api/tasks/{ids[0]}", json={"completed": True})
+        listed = await client.get("/api/tasks?limit=100")
+        singles = [(await client.get(f"/api/tasks/{i}")).content for i in reversed(ids)]
+    assert listed.content == b"[" + b",".join(singles) + b"]"
+    assert [task["title"] for task in listed.json()] == titles[::-1]
+
+
 async def test_start_with_database_down(own_postgres: PostgresServer, tmp_path: Path) -> None:
     own_postgres.stop()
     env = {"TASKAPP_DATABASE_URL": own_postgres.superuser_dsn}

@@ -19,6 +19,7 @@ from pydantic import (
 )
 from pydantic_core import to_json
 
+from taskapp.db import crud
 from taskapp.db.models import TITLE_MAX
 
 
@@ -86,6 +87,13 @@ def task_json(row: Any) -> bytes:
 
 def tasks_json(rows: Sequence[Any]) -> bytes:
     return to_json([dict(zip(_KEYS, row, strict=True)) for row in rows])
+
+
+def page_json(page: crud.Page, limit: int) -> bytes:
+    """The first `limit` tasks of a page as a JSON array."""
+    if page.encoded is not None:
+        return f"[{','.join(page.encoded[:limit])}]".encode()
+    return tasks_json(page.rows[:limit])
 
 
 def encode_cursor(last_id: int) -> str:

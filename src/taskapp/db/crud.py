@@ -12,6 +12,7 @@ when profiled); on SQLite they run through SQLAlchemy as usual. Rows are tuples 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any, TypeAlias
@@ -22,8 +23,10 @@ from sqlalchemy import (
     Delete,
     Insert,
     Select,
+    Text,
     Update,
     bindparam,
+    cast,
     delete,
     false,
     func,
@@ -56,12 +59,28 @@ def _utc_text(column: ColumnElement[Any]) -> ColumnElement[Any]:
     )
 
 
-class _Statements:
-    """Every statement TaskApp runs, each returning `returned` (in `COLUMNS` order)."""
+def _as_json(query: Select[Any]) -> Select[Any]:
+    """(id, the row as JSON text) for each row of `query`, in the same order.
 
-    def __init__(self, returned: tuple[ColumnElement[Any], ...]) -> None:
+    `row_to_json` writes compact JSON with the columns in order, escaped as pydantic-core
+    escapes them: the same bytes the API would make from the columns, at a fraction of the cost
+    (encoding was a sixth of a list request's CPU, profiled).
+    """
+    page = query.subquery("page")
+    as_json = cast(func.row_to_json(literal_column(page.name)), Text)
+    return select(page.c.id, as_json).order_by(page.c.id.desc())
+
+
+class _Statements:
+    """Every statement TaskApp runs, each returning `returned` (in `COLUMNS` order).
+
+    With `json_lists`, the list statements return (id, the task as JSON text) instead.
+    """
+
+    def __init__(self, returned: tuple[ColumnElement[Any], ...], *, json_lists: bool) -> None:
+        self.json_lists = json_lists
         self.list = {
-            (completed, before): self._list(returned, completed, before)
+            (completed, before): self._list(returned, completed, before, json_lists)
             for completed in (False, True)
             for before in (False, True)
         }
@@ -85,13 +104,16 @@ class _Statements:
         self.delete: Statement = delete(tasks).where(_THIS, _OWNED).returning(tasks.c.id)
 
     @staticmethod
-    def _list(returned: tuple[ColumnElement[Any], ...], completed: bool, before: bool) -> Statement:
+    def _list(
+        returned: tuple[ColumnElement[Any], ...], completed: bool, before: bool, json_lists: bool
+    ) -> Statement:
         query = select(*returned).where(_OWNED)
         if completed:
             query = query.where(tasks.c.completed == bindparam("completed"))
         if before:
             query = query.where(tasks.c.id < bindparam("before_id"))
-        return query.order_by(tasks.c.id.desc()).limit(bindparam("limit"))
+        query = query.order_by(tasks.c.id.desc()).limit(bindparam("limit"))
+        return _as_json(query) if json_lists else query
 
     @staticmethod
     def _update(
@@ -105,7 +127,7 @@ class _Statements:
         return update(tasks).where(_THIS, _OWNED).values(values).returning(*returned)
 
 
-PORTABLE = _Statements(tuple(tasks.c[name] for name in COLUMNS))
+PORTABLE = _Statements(tuple(tasks.c[name] for name in COLUMNS), json_lists=False)
 POSTGRES = _Statements(
     (
         tasks.c.id,
@@ -113,7 +135,8 @@ POSTGRES = _Statements(
         tasks.c.completed,
         _utc_text(tasks.c.created_at),
         _utc_text(tasks.c.updated_at),
-    )
+    ),
+    json_lists=True,
 )
 
 
@@ -135,6 +158,16 @@ async def _rows(conn: Conn, statement: Statement, params: Mapping[str, Any]) -> 
     return rows
 
 
+@dataclass(frozen=True, slots=True)
+class Page:
+    """Tasks in order: `ids`, and either `encoded` (each task as JSON text, written by the
+    database) or `rows` (each task in `COLUMNS` order)."""
+
+    ids: list[int]
+    encoded: list[str] | None = None
+    rows: Rows = ()
+
+
 async def list_tasks(
     conn: Conn,
     *,
@@ -142,11 +175,16 @@ async def list_tasks(
     limit: int,
     before_id: int | None = None,
     completed: bool | None = None,
-) -> Rows:
+) -> Page:
     """Up to `limit` tasks of `owner`, newest first, with ids below `before_id`."""
-    statement = _statements(conn).list[completed is not None, before_id is not None]
+    statements = _statements(conn)
+    statement = statements.list[completed is not None, before_id is not None]
     params = {"user": owner, "limit": limit, "before_id": before_id, "completed": completed}
-    return await _rows(conn, statement, params)
+    rows = await _rows(conn, statement, params)
+    ids = [row[0] for row in rows]
+    if statements.json_lists:
+        return Page(ids, encoded=[row[1] for row in rows])
+    return Page(ids, rows=rows)
 
 
 async def get_task(conn: Conn, *, owner: str, task_id: int) -> Sequence[Any]:

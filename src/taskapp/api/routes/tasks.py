@@ -19,8 +19,8 @@ from taskapp.api.schemas import (
     TaskUpdate,
     decode_cursor,
     encode_cursor,
+    page_json,
     task_json,
-    tasks_json,
 )
 from taskapp.db import crud
 
@@ -69,15 +69,14 @@ async def list_tasks(
         before_id=before_id,
         completed=completed,
     )
-    rows = await caller.db.run(work, idempotent=True)
+    page = await caller.db.run(work, idempotent=True)
     headers = None
-    if len(rows) > limit:
-        rows = rows[:limit]
-        query = {"limit": limit, "cursor": encode_cursor(rows[-1][0])}
+    if len(page.ids) > limit:
+        query = {"limit": limit, "cursor": encode_cursor(page.ids[limit - 1])}
         if completed is not None:
             query["completed"] = "true" if completed else "false"
         headers = {"Link": f'</api/tasks?{urlencode(query)}>; rel="next"'}
-    return _json(tasks_json(rows), headers=headers)
+    return _json(page_json(page, limit), headers=headers)
 
 
 async def _plain_list_query(request: Request) -> dict[str, Any] | None:
