@@ -15,7 +15,7 @@ ALERTS = "alertmanager/api-v2-alerts.json"
 IGNORED = frozenset({"Watchdog", "InfoInhibitor"})
 
 
-def _groups(snap: Snapshot) -> dict[tuple[str, str], list[Obj]]:
+def firing_groups(snap: Snapshot) -> dict[tuple[str, str], list[Obj]]:
     """Active alerts by (alertname, severity)."""
     alerts = snap.read_extra(ALERTS)
     if not isinstance(alerts, list):
@@ -46,7 +46,7 @@ def _describe(alertname: str, severity: str, alerts: list[Obj]) -> str:
 
 
 def _firing(snap: Snapshot, critical: bool) -> Results:
-    groups = _groups(snap)
+    groups = firing_groups(snap)
     matched = False
     for (alertname, severity), alerts in sorted(groups.items()):
         if (severity == "critical") == critical:

@@ -53,10 +53,10 @@ def read_alerts(client: Client, where: AlertmanagerLocation) -> list[dict[str, A
 
 def group_alerts(alerts: list[dict[str, Any]], now: datetime) -> list[AlertGroup]:
     """Active alerts by (alertname, severity), critical first."""
-    from labctl.checks.alerts import ALERTS, _groups
+    from labctl.checks.alerts import ALERTS, firing_groups
     from labctl.cluster.snapshot import Snapshot
 
-    groups = _groups(Snapshot(extras={ALERTS: alerts}))
+    groups = firing_groups(Snapshot(extras={ALERTS: alerts}))
     rows = []
     for (alertname, severity), members in groups.items():
         labels = [m.get("labels") or {} for m in members]
