@@ -174,11 +174,16 @@ class Database:
         """Run `work` on a pooled connection (autocommit), retrying where that is safe."""
         if not self.ready or self._current is None:
             raise DatabaseUnavailable("the database is not ready yet")
-        try:
-            async with asyncio.timeout(self._settings.db_pool_timeout):
-                await self._slots.acquire()
-        except TimeoutError:
-            raise DatabaseUnavailable("no database connection free in time") from None
+        slots = self._slots
+        if not slots.locked():
+            # A free slot and nobody waiting: taken at once, no timer to arm and cancel.
+            await slots.acquire()
+        else:
+            try:
+                async with asyncio.timeout(self._settings.db_pool_timeout):
+                    await slots.acquire()
+            except TimeoutError:
+                raise DatabaseUnavailable("no database connection free in time") from None
         try:
             return await self._run(work, idempotent)
         finally:
