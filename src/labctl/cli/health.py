@@ -15,9 +15,9 @@ from typing import Annotated
 
 import typer
 
+from labctl.cli._ops import Context, Kubeconfig
+
 Output = Annotated[str, typer.Option("--output", "-o", help="table, json, junit or prometheus.")]
-Kubeconfig = Annotated[Path | None, typer.Option(help="Path to the kubeconfig.")]
-Context = Annotated[str | None, typer.Option(help="The kubeconfig context.")]
 Timeout = Annotated[float, typer.Option(help="Seconds per API request.")]
 VaultNamespace = Annotated[str, typer.Option(help="Namespace of the Vault pods.")]
 VaultSelector = Annotated[str, typer.Option(help="Label selector of the Vault server pods.")]

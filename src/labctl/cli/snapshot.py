@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
+from labctl.cli._ops import Context, Kubeconfig
 from labctl.cli.health import (
     Alertmanager,
-    Context,
-    Kubeconfig,
     KubeletStats,
     Timeout,
     VaultNamespace,
