@@ -36,3 +36,22 @@ def test_lean_and_whole_apps_answer_alike(args: list[str]) -> None:
     lean = runner.invoke(_app_for(args), args)
     assert (lean.exit_code, lean.output) == (whole.exit_code, whole.output)
     assert whole.output  # help text or an error message, never silence
+
+
+def test_plans_prompt_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    from labctl.cli._ops import terminal_ask
+
+    monkeypatch.setattr(sys, "stdin", io.StringIO("y\n"))
+    assert terminal_ask() is None  # a pipe or CI: plans need --yes
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", Terminal("y\n"))
+    ask = terminal_ask()
+    assert ask is not None
+    assert ask("Apply?") is True

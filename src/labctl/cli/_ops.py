@@ -91,6 +91,13 @@ def _exit(message: str, code: int) -> None:
     raise typer.Exit(code)
 
 
+def terminal_ask() -> Callable[[str], bool] | None:
+    """A yes/no prompt when stdin is a terminal; None (so plans need --yes) in CI or a pipe."""
+    if not sys.stdin.isatty():
+        return None
+    return lambda question: typer.confirm(question)
+
+
 def run_plan(
     plan: Plan,
     apply: Callable[[Step], str | None],
@@ -110,8 +117,7 @@ def run_plan(
         if plan.refused:
             raise typer.Exit(EXIT_REFUSED)
         return []
-    ask = (lambda question: typer.confirm(question)) if sys.stdin.isatty() else None
-    authorize(plan, yes=yes, force=force, reason=reason, ask=ask)
+    authorize(plan, yes=yes, force=force, reason=reason, ask=terminal_ask())
     if plan.refused:
         err(f"refusals overridden with --force: {reason}")
 

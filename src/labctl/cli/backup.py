@@ -26,6 +26,7 @@ from labctl.cli._ops import (
     err,
     errors_to_exit_codes,
     run_plan,
+    terminal_ask,
 )
 
 app = typer.Typer(help="Velero backups: list, create, restore, and the restore drill.")
@@ -250,7 +251,7 @@ def drill(
         typer.echo(render_plan(setup.plan))
         if dry_run:
             raise typer.Exit(3 if setup.plan.refused else 0)
-        authorize(setup.plan, yes=yes, ask=typer.confirm if _interactive() else None)
+        authorize(setup.plan, yes=yes, ask=terminal_ask())
         target = PodTarget(namespace, selector=db_selector, database=database, user=db_user)
         report = actions.execute_drill(
             client,
@@ -264,12 +265,6 @@ def drill(
         _show_drill(report, output)
         if not report.passed:
             raise ActionFailed(report.failure or report.cleanup_error or "drill failed")
-
-
-def _interactive() -> bool:
-    import sys
-
-    return sys.stdin.isatty()
 
 
 def _show_drill(report: Any, output: str) -> None:

@@ -27,6 +27,7 @@ from labctl.cli._ops import (
     emit,
     err,
     errors_to_exit_codes,
+    terminal_ask,
 )
 
 if TYPE_CHECKING:
@@ -150,8 +151,6 @@ def restore(
 ) -> None:
     """Verify FILE's sha256, refuse a non-empty target unless --force, restore in one
     transaction, and compare every table's row count with the dump's metadata."""
-    import sys
-
     from labctl.actions.plan import Plan, Step, authorize, render_plan
     from labctl.db.restore import restore_database
 
@@ -174,7 +173,7 @@ def restore(
             ),
         )
         typer.echo(render_plan(plan))
-        authorize(plan, yes=yes, ask=typer.confirm if sys.stdin.isatty() else None)
+        authorize(plan, yes=yes, ask=terminal_ask())
         report = restore_database(transport, file, force=force, keep_owners=not no_owner)
     rows = [{**t.model_dump(), "ok": "yes" if t.ok else "NO"} for t in report.tables]
     emit(rows, output, ("table", "expected", "actual", "ok"))
