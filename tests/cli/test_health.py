@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 
 from labctl.checks import AREAS, all_checks
 from labctl.cli.main import app
-from labctl.platform.health_cronjob import manifests
+from labctl.platform.components.health_cronjob import manifests
 from tests.cluster.homelab_fake import HOMELAB, serve_homelab
 from tests.support.fake_kube import FakeKube, Reply
 from tests.support.tools import require

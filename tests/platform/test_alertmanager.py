@@ -14,7 +14,7 @@ import httpx
 import pytest
 import yaml
 
-from labctl.platform.alerts import alertmanager_config
+from labctl.platform.components.alerts import alertmanager_config
 from labctl.validate.amtool import with_placeholder_urls
 from tests.support.tools import require
 

@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import yaml
 
-from labctl.platform.alert_tests import firing_alerts, promtool_tests
-from labctl.platform.alerts import (
+from labctl.platform.components.alert_tests import firing_alerts, promtool_tests
+from labctl.platform.components.alerts import (
     AlertParams,
     alertmanager_config,
     alerts,

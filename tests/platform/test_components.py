@@ -9,8 +9,8 @@ import yaml
 
 from labctl.config.cluster import ClusterConfig
 from labctl.config.vault_spec import VaultSpec
-from labctl.platform import kubeadm, vault_config
 from labctl.platform.component import Wave
+from labctl.platform.components import kubeadm, vault_config
 from labctl.platform.render import components, files
 
 Obj = dict[str, Any]

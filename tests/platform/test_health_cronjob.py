@@ -12,7 +12,7 @@ import pytest
 
 from labctl.cluster.client import ClusterTarget
 from labctl.cluster.collect import CollectSettings, collect
-from labctl.platform.health_cronjob import HOST_SETUP, manifests, node_exporter_values
+from labctl.platform.components.health_cronjob import HOST_SETUP, manifests, node_exporter_values
 from tests.cluster.homelab_fake import serve_homelab
 from tests.support.fake_kube import FakeKube, Request
 

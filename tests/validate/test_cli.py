@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from labctl.cli.main import app
-from labctl.platform.alerts import prometheus_rules
+from labctl.platform.components.alerts import prometheus_rules
 from tests.support.tools import require
 from tests.validate.conftest import FIXTURES, write_tree
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from labctl.platform.alerts import alertmanager_config, prometheus_rules
+from labctl.platform.components.alerts import alertmanager_config, prometheus_rules
 from labctl.validate import amtool, promtool, tools
 from tests.support.tools import require
 from tests.validate.conftest import write_tree

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from labctl.platform.alerts import prometheus_rules
+from labctl.platform.components.alerts import prometheus_rules
 from labctl.validate import crdschema, kubeschema
 from labctl.validate.tree import load_tree
 from tests.validate.conftest import write_tree

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from labctl.actions.plan import ActionFailed, Plan, Retry, Step
-from labctl.platform import argocd
 from labctl.platform.bootstrap_manifests import INSTALLER
 from labctl.platform.component import ARGO_CD
+from labctl.platform.components import argocd
 from labctl.platform.objects import Obj
 
 if TYPE_CHECKING:

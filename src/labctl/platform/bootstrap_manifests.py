@@ -11,8 +11,8 @@ from __future__ import annotations
 import yaml
 
 from labctl.config.cluster import ClusterConfig
-from labctl.platform import argocd
 from labctl.platform.component import ARGO_CD
+from labctl.platform.components import argocd
 from labctl.platform.objects import (
     TMP_DIR,
     Obj,

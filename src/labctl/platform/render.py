@@ -17,9 +17,10 @@ from dataclasses import replace
 from pathlib import Path
 
 from labctl.config.cluster import ClusterConfig
-from labctl.platform import (
+from labctl.platform import bootstrap_manifests, tree
+from labctl.platform.component import Component
+from labctl.platform.components import (
     argocd,
-    bootstrap_manifests,
     certs,
     cloudflared,
     dns,
@@ -30,12 +31,10 @@ from labctl.platform import (
     metallb,
     monitoring,
     taskapp,
-    tree,
     vault,
     vault_config,
     velero,
 )
-from labctl.platform.component import Component
 from labctl.platform.objects import Obj
 
 # API groups served by Kubernetes itself; everything else comes from a CRD.

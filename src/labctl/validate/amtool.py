@@ -18,7 +18,7 @@ from typing import Any
 
 import yaml
 
-from labctl.platform.alerts import ALERTMANAGER_SECRETS_DIR
+from labctl.platform.components.alerts import ALERTMANAGER_SECRETS_DIR
 from labctl.validate import tools
 from labctl.validate.model import Result
 from labctl.validate.tree import Manifest, Tree, helm_sources

@@ -15,8 +15,8 @@ from urllib.parse import urlparse
 
 import yaml
 
-from labctl.platform.alert_tests import firing_alerts, promtool_tests
-from labctl.platform.alerts import AlertParams, params_of
+from labctl.platform.components.alert_tests import firing_alerts, promtool_tests
+from labctl.platform.components.alerts import AlertParams, params_of
 from labctl.validate import tools
 from labctl.validate.model import Result
 from labctl.validate.tree import Manifest, Tree

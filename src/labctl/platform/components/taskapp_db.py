@@ -5,8 +5,8 @@ Secret, and the owner role that Vault's dynamic users act as (vault_config.CREAT
 from __future__ import annotations
 
 from labctl.config.cluster import ClusterConfig
-from labctl.platform import vault_config
-from labctl.platform.longhorn import STORAGE_CLASS
+from labctl.platform.components import vault_config
+from labctl.platform.components.longhorn import STORAGE_CLASS
 from labctl.platform.objects import (
     Obj,
     labels,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from labctl.config.cluster import ClusterConfig
-from labctl.platform import certs, netpol
+from labctl.platform import netpol
 from labctl.platform.component import (
     GATEWAY_API_REPO,
     GATEWAY_API_VERSION,
@@ -19,6 +19,7 @@ from labctl.platform.component import (
     GitPath,
     Wave,
 )
+from labctl.platform.components import certs
 from labctl.platform.objects import Obj, labels, meta, namespace
 
 NAMESPACE = "nginx-gateway"

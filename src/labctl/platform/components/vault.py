@@ -11,8 +11,9 @@ import json
 from typing import Any
 
 from labctl.config.cluster import ClusterConfig
-from labctl.platform import certs, netpol
+from labctl.platform import netpol
 from labctl.platform.component import VAULT, Component, Wave, webhook_ca
+from labctl.platform.components import certs
 from labctl.platform.objects import Obj, namespace
 
 NAMESPACE = "vault"

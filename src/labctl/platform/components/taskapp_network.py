@@ -4,9 +4,10 @@ frontend, Prometheus to the backend, backend to PostgreSQL and Vault, Vault to P
 
 from __future__ import annotations
 
-from labctl.platform import netpol, vault
+from labctl.platform import netpol
+from labctl.platform.components import vault
+from labctl.platform.components.taskapp_db import POSTGRES
 from labctl.platform.objects import Obj, selector
-from labctl.platform.taskapp_db import POSTGRES
 
 NAMESPACE = "taskapp"
 BACKEND = "taskapp-backend"

@@ -14,8 +14,10 @@ here is `maxUnavailable: 1`.
 from __future__ import annotations
 
 from labctl.config.cluster import Autoscaling, ClusterConfig
-from labctl.platform import certs, gateway, taskapp_network, vault, vault_config
 from labctl.platform.component import Component, Wave
+from labctl.platform.components import certs, gateway, taskapp_network, vault, vault_config
+from labctl.platform.components.taskapp_db import INIT_SQL, POSTGRES, postgres
+from labctl.platform.components.taskapp_network import network_policies
 from labctl.platform.objects import (
     ALL_INTERFACES,
     Obj,
@@ -34,8 +36,6 @@ from labctl.platform.objects import (
     service_account,
     tmp_mount,
 )
-from labctl.platform.taskapp_db import INIT_SQL, POSTGRES, postgres
-from labctl.platform.taskapp_network import network_policies
 
 NAMESPACE = "taskapp"
 APP = "taskapp"

@@ -12,7 +12,7 @@ from typing import Any
 from labctl.config.cluster import ClusterConfig
 from labctl.platform import netpol
 from labctl.platform.component import ALLOY, LOKI, Component, Wave
-from labctl.platform.longhorn import STORAGE_CLASS
+from labctl.platform.components.longhorn import STORAGE_CLASS
 from labctl.platform.objects import namespace
 
 NAMESPACE = "logging"

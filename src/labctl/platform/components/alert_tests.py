@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from labctl.platform.alerts import AlertParams
+from labctl.platform.components.alerts import AlertParams
 
 Labels = dict[str, str]
 

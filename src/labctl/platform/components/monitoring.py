@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from labctl.config.cluster import ClusterConfig
-from labctl.platform import alerts, dashboards, gateway, health_cronjob, netpol
+from labctl.platform import netpol
 from labctl.platform.component import KUBE_PROMETHEUS_STACK, Component, Wave, webhook_ca
-from labctl.platform.longhorn import STORAGE_CLASS
+from labctl.platform.components import alerts, dashboards, gateway, health_cronjob
+from labctl.platform.components.longhorn import STORAGE_CLASS
 from labctl.platform.objects import Obj, namespace
 
 NAMESPACE = "monitoring"

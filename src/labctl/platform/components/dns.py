@@ -8,7 +8,7 @@ from __future__ import annotations
 from labctl.config.cluster import ClusterConfig
 from labctl.platform import netpol
 from labctl.platform.component import Component, Wave
-from labctl.platform.longhorn import STORAGE_CLASS
+from labctl.platform.components.longhorn import STORAGE_CLASS
 from labctl.platform.objects import (
     Obj,
     http_probe,

@@ -21,8 +21,8 @@ from labctl.config.vault_spec import (
     Policy,
     VaultSpec,
 )
-from labctl.platform import vault
 from labctl.platform.component import Component, Wave
+from labctl.platform.components import vault
 from labctl.platform.objects import (
     Obj,
     config_map,

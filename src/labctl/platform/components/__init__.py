@@ -1,0 +1,1 @@
+"""One module per platform component: typed config -> its Argo CD Application and manifests."""
