@@ -153,7 +153,7 @@ def _api_error(code: int, answer: Any, raw: bytes) -> ApiError:
     status = {
         "code": code,
         "reason": given.get("reason") or ("Error" if code >= 300 else "UnexpectedBody"),
-        "message": given.get("message") or raw.decode("utf-8", "replace")[:200],
+        "message": given.get("message") or raw.decode("utf-8", "replace")[:200].strip(),
         "details": given.get("details"),
     }
     return ApiError(status=cast(Status, Status.from_dict(status)))
