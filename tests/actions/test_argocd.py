@@ -123,3 +123,20 @@ def test_rows_show_sync_health_and_operation() -> None:
         "01234567",
         "main",
     )
+
+
+def test_a_revision_moves_only_the_git_sources_of_a_multi_source_app() -> None:
+    chart = {"repoURL": "https://charts.example.com", "chart": "kps", "targetRevision": "88.5.3"}
+    git = {"repoURL": "https://git.example.com/gitops.git", "path": "rendered/x"}
+    app = application("monitoring", sources=[chart, {**git, "targetRevision": "main"}])
+    plan = argocd.plan_sync(app, revision="4f1c2e9")
+    assert plan.steps[0].body is not None
+    assert plan.steps[0].body["operation"]["sync"]["revisions"] == ["88.5.3", "4f1c2e9"]
+    assert plan.steps[0].reason == "to 88.5.3, 4f1c2e9"
+    assert not plan.refused
+
+
+def test_a_revision_for_an_app_of_charts_only_is_refused() -> None:
+    chart = {"repoURL": "https://charts.example.com", "chart": "kps", "targetRevision": "88.5.3"}
+    (refusal,) = argocd.plan_sync(application("charts", sources=[chart]), revision="abc").refusals
+    assert "only Helm chart sources" in refusal

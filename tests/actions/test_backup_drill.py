@@ -251,3 +251,14 @@ def test_an_existing_drill_namespace_is_refused(fake: FakeKube, client: Client) 
     fake.add(namespace(DRILL_NS))
     plan, _ = prepare(client)
     assert plan.refusals == (f"namespace {DRILL_NS} already exists; the drill only uses a new one",)
+
+
+def test_the_newest_backup_is_the_one_taken_last_not_the_object_created_last(
+    fake: FakeKube, client: Client
+) -> None:
+    # After a rebuild Velero syncs old backups back from the bucket: new objects, old data.
+    seed(fake)
+    fake.add(backup("synced", created="2026-11-26T11:00:00Z", started="2026-11-12T03:00:00Z"))
+    plan, _ = prepare(client)
+    assert plan.steps[0].body is not None
+    assert plan.steps[0].body["spec"]["backupName"] == "good"

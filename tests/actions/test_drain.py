@@ -7,8 +7,8 @@ from lightkube import Client
 
 from labctl.actions import drain
 from labctl.actions.kube import get_json
-from labctl.actions.plan import Executor, Plan, PlanTimeout, Step
-from tests.actions.objects import node, pdb, pod
+from labctl.actions.plan import Executor, Plan, PlanRefused, PlanTimeout, Step, authorize
+from tests.actions.objects import deployment, node, pdb, pod
 from tests.support.fake_kube import FakeKube, Reply, Request
 
 NODE = "k8s-worker01"
@@ -237,3 +237,105 @@ def test_pods_that_must_wait_for_their_budget_are_evicted_last(
     )
     names = [s.name for s in plan_for(client).steps if s.verb == "evict"]
     assert names == ["b-api-1", "a-web-1"]
+
+
+def test_a_crashlooping_single_replica_is_refused_with_what_would_unblock_it(
+    fake: FakeKube, client: Client
+) -> None:
+    # Not Ready, so the budget has 0 of 1 healthy: the API answers 429 until the pod is Ready,
+    # which waiting for the drain does not bring about.
+    fake.add(
+        node(NODE),
+        pod(
+            "pg-0",
+            "db",
+            node_name=NODE,
+            owner=("StatefulSet", "pg"),
+            labels={"app": "pg"},
+            ready=False,
+        ),
+        pdb("pg", "db", {"app": "pg"}, allowed=0, healthy=0, desired=1, expected=1),
+    )
+    plan = plan_for(client)
+    (refusal,) = plan.refusals
+    assert refusal.startswith("db/pg-0 would block the drain forever: db/pg-0 is not Ready")
+    assert "PDB db/pg (minAvailable: 1)" in refusal
+    assert "labctl troubleshoot pod pg-0 -n db" in refusal
+    assert "unhealthyPodEvictionPolicy: AlwaysAllow" in refusal
+    assert not any("waits" in w for w in plan.warnings)
+
+
+def vault_pod(name: str, node_name: str, *, sealed: bool = False) -> dict[str, object]:
+    labels = {
+        "app.kubernetes.io/name": "vault",
+        "component": "server",
+        "vault-sealed": str(sealed).lower(),
+    }
+    return pod(name, "vault", node_name=node_name, owner=("StatefulSet", "vault"), labels=labels)
+
+
+def vault_cluster(fake: FakeKube, *, sealed: str | None) -> None:
+    """Three Raft voters (vault-0 on the drained node) behind the chart's PDB, which allows one
+    disruption: the chart's readiness probe counts a sealed replica as Ready."""
+    labels = {"app.kubernetes.io/name": "vault", "component": "server"}
+    fake.add(
+        node(NODE),
+        deployment("vault", "vault", replicas=3, labels=labels, kind="StatefulSet"),
+        vault_pod("vault-0", NODE, sealed=sealed == "vault-0"),
+        vault_pod("vault-1", "k8s-worker02", sealed=sealed == "vault-1"),
+        vault_pod("vault-2", "k8s-worker03", sealed=sealed == "vault-2"),
+        pdb(
+            "vault",
+            "vault",
+            labels,
+            allowed=1,
+            healthy=3,
+            desired=2,
+            expected=3,
+            min_available=None,
+        ),
+    )
+    fake.update("PodDisruptionBudget", "vault", "vault", {"spec": {"maxUnavailable": 1}})
+
+
+def test_a_drain_that_would_lose_vault_quorum_is_refused(fake: FakeKube, client: Client) -> None:
+    vault_cluster(fake, sealed="vault-2")
+    plan = plan_for(client)
+    (refusal,) = plan.refusals
+    assert refusal.startswith("evicting vault/vault-0 would lose quorum: Vault Raft")
+    assert "keep 1 of 3 members working, below its quorum of 2" in refusal
+    assert "vault-2 (sealed)" in refusal
+    with pytest.raises(PlanRefused):
+        authorize(plan, yes=True)
+    assert not fake.calls("POST")
+
+
+def test_vault_with_every_voter_working_drains(fake: FakeKube, client: Client) -> None:
+    vault_cluster(fake, sealed=None)
+    plan = plan_for(client)
+    assert not plan.refused
+    assert ("evict", "vault-0") in [(s.verb, s.name) for s in plan.steps]
+
+
+def test_a_statefulset_whose_budget_guards_a_majority_keeps_its_quorum(
+    fake: FakeKube, client: Client
+) -> None:
+    labels = {"app": "etcd"}
+    fake.add(
+        node(NODE),
+        deployment("etcd", "kv", replicas=3, labels=labels, kind="StatefulSet"),
+        pod("etcd-0", "kv", node_name=NODE, owner=("StatefulSet", "etcd"), labels=labels),
+        pod("etcd-1", "kv", node_name="n2", owner=("StatefulSet", "etcd"), labels=labels),
+        pod(
+            "etcd-2",
+            "kv",
+            node_name="n3",
+            owner=("StatefulSet", "etcd"),
+            labels=labels,
+            ready=False,
+        ),
+        pdb("etcd", "kv", labels, allowed=0, healthy=2, desired=2, expected=3, min_available=2),
+    )
+    (refusal,) = plan_for(client).refusals
+    assert "the quorum (PDB kv/etcd guards a majority) of StatefulSet kv/etcd" in refusal
+    assert "etcd-2 (not Ready)" in refusal

@@ -141,3 +141,20 @@ def test_critical_findings_outside_the_stages_are_shown() -> None:
     (line,) = result.elsewhere
     assert line.startswith("node k8s-worker05 is NotReady")
     assert line.endswith("(next: labctl troubleshoot node k8s-worker05)")
+
+
+def test_a_vault_warning_does_not_hide_a_replica_that_could_not_be_read() -> None:
+    replicas = {f"vault-{i}": (429, STANDBY) for i in range(1, 3)}
+    snap = snapshot(vault={"vault-0": (200, ACTIVE), **replicas, "vault-3": (200, ACTIVE)})
+    for name in ("sys-health.json", "sys-seal-status.json"):
+        del snap.extras[f"vault/vault-3/{name}"]
+        snap.gaps[f"vault/vault-3/{name}"] = "400 BadRequest: address not allowed"
+    snap.extras["vault/vault-3/sys-seal-status.json"] = None  # read, answered nothing
+    result = walk(snap)
+    vault = result.stages[0]
+    assert vault.state == "needs a person"
+    assert vault.notes[0] == (
+        "Vault's state could not be read (vault-3): 400 BadRequest: address not allowed"
+    )
+    assert any("4 Raft voters" in note for note in vault.notes)  # the warning is still shown
+    assert vault.next_command == "labctl troubleshoot pod vault-3 -n vault"

@@ -65,8 +65,14 @@ def test_only_watchdog_means_nothing_firing(fake: FakeKube, kubeconfig: Path) ->
 def test_unreachable_alertmanager_is_a_clear_error(fake: FakeKube, kubeconfig: Path) -> None:
     code, output = run(kubeconfig)
     assert code == 4
+    assert "Alertmanager answered 404 through /api/v1/namespaces/monitoring/services/" in output
+    assert 'services "alertmanager-operated" not found' in output
+    service = {"metadata": {"name": "alertmanager-operated", "namespace": "monitoring"}}
+    fake.add({"apiVersion": "v1", "kind": "Service", **service})
+    code, output = run(kubeconfig)
+    assert code == 4
     assert "Alertmanager answered 503 through /api/v1/namespaces/monitoring/services/" in output
-    assert "no endpoints available" in output
+    assert 'no endpoints available for service "alertmanager-operated"' in output
     fake.route("GET", PATH, Reply(body=[], delay=1.5))
     code, output = run(kubeconfig, "--request-timeout", "0.5")
     assert (code, output.strip()) == (

@@ -130,7 +130,7 @@ def test_missing_vault_pods_and_alertmanager_are_reasons(
     assert live.gaps["vault"] == (
         "no pod matches app.kubernetes.io/name=vault,component=server in namespace secrets"
     )
-    assert live.gaps["extras/alertmanager/api-v2-alerts.json"].startswith("503")
+    assert live.gaps["extras/alertmanager/api-v2-alerts.json"].startswith("404")  # no Service
     assert not fake.calls("GET", "/api/v1/nodes/k8s-cp01/proxy")
     unknown = {u.check_id for u in run_checks(live, areas=["vault", "alerts", "storage"]).unknowns}
     assert unknown == {"LAB-301", "LAB-302", "LAB-303", "LAB-304", "LAB-305", "LAB-901"} | {

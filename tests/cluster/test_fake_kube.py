@@ -27,7 +27,11 @@ def pod(name: str, namespace: str = "default", labels: dict[str, str] | None = N
         "kind": "Pod",
         "metadata": {"name": name, "namespace": namespace, "labels": labels or {}},
         "spec": {"nodeName": "n1", "containers": [{"name": "c", "image": "x:1"}]},
-        "status": {"phase": "Running"},
+        "status": {
+            "phase": "Running",
+            "podIP": "10.0.0.9",
+            "conditions": [{"type": "Ready", "status": "True"}],
+        },
     }
 
 
@@ -122,7 +126,7 @@ def test_proxy_routes_and_injected_faults(fake: FakeKube, target: ClusterTarget)
     response = proxy_get(client, path)
     assert (response.status, response.json()["standby"]) == (429, True)
     unrouted = proxy_get(client, pod_proxy_path("vault", "vault-1", 8200, "v1/sys/health"))
-    assert unrouted.status == 503
+    assert unrouted.status == 404  # no such pod
     fake.fail("/api/v1/nodes", 403)
     with pytest.raises(ApiError) as forbidden:
         list(client.list(Node))

@@ -149,11 +149,15 @@ def backup(
     *,
     namespaces: tuple[str, ...] = ("taskapp", "vault", "argocd"),
     created: str = "2026-11-20T03:00:00Z",
+    started: str | None = None,
     schedule: str | None = None,
     location: str = "default",
     annotations: dict[str, str] | None = None,
 ) -> Obj:
+    """A finished Backup as Velero leaves it. `started` (default: `created`) is when Velero took
+    it; a Backup synced back from the bucket after a rebuild has a newer `created`."""
     labels = {"velero.io/schedule-name": schedule} if schedule else {}
+    began = datetime.fromisoformat((started or created).replace("Z", "+00:00"))
     return {
         "apiVersion": "velero.io/v1",
         "kind": "Backup",
@@ -171,6 +175,8 @@ def backup(
         },
         "status": {
             "phase": phase,
+            "startTimestamp": iso(began),
+            "completionTimestamp": iso(began + timedelta(minutes=4)),
             "expiration": "2026-11-27T03:00:00Z",
             "errors": 0,
             "warnings": 2,

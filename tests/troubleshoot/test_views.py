@@ -351,3 +351,32 @@ def test_a_pod_stuck_in_init_shows_the_vault_agent_logs(fake: FakeKube, client: 
     assert cause.message.startswith("Vault denies it")
     (call,) = fake.calls("GET", "/api/v1/namespaces/taskapp/pods/backend-2/log")
     assert call.param("container") == "vault-agent-init" and call.param("previous") is None
+
+
+def test_certificate_view_without_certificaterequests_shows_the_rest(
+    fake: FakeKube, client: Client
+) -> None:
+    fake.unserve("certificaterequests.cert-manager.io")
+    fake.add(
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "Certificate",
+            "metadata": {"name": "web-tls", "namespace": "web"},
+            "spec": {"secretName": "web-tls", "issuerRef": {"kind": "Issuer", "name": "ca"}},
+            "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+        }
+    )
+    text = render_view(certificate_view(client, "web-tls", "web", NOW))
+    assert "Ready:       True" in text
+    lines = text[text.index("CertificateRequests:") :].splitlines()
+    assert lines[1] == (
+        "  could not be read: 404 Error: 404 page not found (is its CRD installed?)"
+    )
+    assert "Issuer/ca (not found)" in text
+
+
+def test_a_view_does_not_send_the_reader_back_to_itself(fake: FakeKube, client: Client) -> None:
+    fake.add(node("n1"), crashing_backend())
+    text = render_view(pod_view(client, "backend-1", "taskapp", NOW))
+    assert "labctl troubleshoot pod" not in text
+    assert "next: OOMKilled means raise the memory limit" in text

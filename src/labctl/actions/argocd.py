@@ -67,11 +67,14 @@ def read_app(client: Client, name: str, namespace: str) -> App:
     return dict(client.get(Application, name, namespace=namespace))
 
 
+def _sources(app: App) -> list[dict[str, Any]]:
+    spec = app.get("spec") or {}
+    return list(spec.get("sources") or [spec.get("source") or {}])
+
+
 def target_revisions(app: App) -> list[str]:
     """The revision of each source, as the spec asks for it (HEAD when unset)."""
-    spec = app.get("spec") or {}
-    sources = spec.get("sources") or [spec.get("source") or {}]
-    return [str(s.get("targetRevision") or "HEAD") for s in sources]
+    return [str(s.get("targetRevision") or "HEAD") for s in _sources(app)]
 
 
 def plan_refresh(app: App, *, hard: bool = False) -> Plan:
@@ -101,6 +104,11 @@ def plan_sync(
             f"{name} has an operation {running}: wait for it (labctl argocd sync {name} --wait "
             "after it ends) or terminate it in Argo CD (argocd app terminate-op)"
         )
+    if revision and not any(_is_git(s) for s in _sources(app)):
+        refusals.append(
+            f"--revision {revision} names a Git revision, but {name} has only Helm chart "
+            "sources (their versions are pinned in the rendered tree)"
+        )
     operation = sync_operation(app, revision=revision, prune=prune, reason=reason)
     revisions = operation["sync"].get("revisions") or [operation["sync"]["revision"]]
     steps = [
@@ -129,8 +137,12 @@ def sync_operation(
     policy = spec.get("syncPolicy") or {}
     sync: dict[str, Any] = {"prune": prune}
     if spec.get("sources"):
-        revisions = target_revisions(app)
-        sync["revisions"] = [revision] * len(revisions) if revision else revisions
+        # A revision names a Git commit, branch or tag: Helm chart sources keep their pinned
+        # chart versions (a git revision is no chart version).
+        sync["revisions"] = [
+            revision if revision and _is_git(source) else pinned
+            for source, pinned in zip(_sources(app), target_revisions(app), strict=True)
+        ]
     else:
         sync["revision"] = revision or target_revisions(app)[0]
     if policy.get("syncOptions"):
@@ -143,6 +155,10 @@ def sync_operation(
     if policy.get("retry"):
         operation["retry"] = policy["retry"]
     return operation
+
+
+def _is_git(source: dict[str, Any]) -> bool:
+    return not source.get("chart")
 
 
 def _running(app: App) -> str:

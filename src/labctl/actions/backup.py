@@ -43,7 +43,8 @@ def backup_name(now: datetime) -> str:
 def backup_body(
     name: str, namespaces: Sequence[str], ttl: str, location: str | None
 ) -> dict[str, Any]:
-    # As the rendered Schedules (platform/components/velero.py): volumes through the node agent (kopia).
+    # As the rendered Schedules (platform/components/velero.py): volumes through the node agent
+    # (kopia).
     spec: dict[str, Any] = {
         "includedNamespaces": list(namespaces),
         "ttl": ttl,

@@ -1,10 +1,16 @@
-"""PodDisruptionBudgets: which pods a budget covers, and which evictions it would refuse.
+"""The drain preflight: which evictions the API would refuse, or that would lose a quorum.
 
 `preflight` simulates evicting pods in order against the budgets' current status, as the
-eviction API would answer them (ops-apis.md section 6): a budget allowing no disruption while
-all of its pods are healthy (the seed's one-replica PostgreSQL with `minAvailable: 1`) refuses
-forever; one that is only short of healthy pods refuses until they recover; two budgets on one
-pod make the API answer 500. Pure functions over objects as the API server sends them.
+eviction API would answer them (ops-apis.md section 6; pkg/registry/core/pod/storage/eviction.go):
+a budget allowing no disruption while all of its pods are healthy (the seed's one-replica
+PostgreSQL with `minAvailable: 1`) refuses forever, and so does one short of healthy pods only
+because the pods being drained are the unready ones (a crashlooping single replica: it does not
+become Ready by waiting); one short of healthy pods elsewhere refuses until they recover; two
+budgets on one pod make the API answer 500. Pending, finished and terminating pods are evicted
+regardless of budgets, as the API does. With the StatefulSets and their pods, it also refuses
+evictions that would take a quorum-based workload (Vault Raft) below its majority
+(`labctl.actions.quorum`), which a PDB cannot see. Pure functions over objects as the API server
+sends them; `labctl node drain` and `labctl upgrade` share them.
 """
 
 from __future__ import annotations
@@ -24,15 +30,36 @@ class Blocker:
     budget: str
     why: str
     forever: bool
+    quorum: bool = False  # the API would allow it, but it would stop a quorum-based workload
 
 
-def preflight(pods: Iterable[Obj], budgets: Sequence[Obj]) -> list[Blocker]:
-    """Simulate evicting `pods` in order against `budgets`; the pods that would get a 429."""
-    allowed: dict[str, int] = {}
-    blockers: list[Blocker] = []
+def preflight(
+    pods: Iterable[Obj],
+    budgets: Sequence[Obj],
+    statefulsets: Sequence[Obj] = (),
+    peers: Sequence[Obj] = (),
+) -> list[Blocker]:
+    """Simulate evicting `pods` in order: the pods the eviction API would refuse (429, 500),
+    and those whose eviction would break the quorum of one of `statefulsets` (`peers`: the pods
+    of those StatefulSets on every node)."""
+    from labctl.actions import quorum
+
+    pods = list(pods)
+    blockers = [
+        Blocker(loss.pod, f"StatefulSet {loss.group.workload}", loss.why, True, quorum=True)
+        for loss in quorum.losses(pods, quorum.groups(statefulsets, peers, budgets))
+    ]
+    refused = {b.pod for b in blockers}
+    unready_here: dict[str, int] = {}  # per budget: its unready pods among those drained
     for pod in pods:
-        if _terminal(pod):
-            continue  # the eviction API lets finished pods go regardless of budgets
+        if not _budget_ignored(pod) and _unhealthy(pod):
+            for budget in budgets:
+                if _covers(budget, pod):
+                    unready_here[_ref(budget)] = unready_here.get(_ref(budget), 0) + 1
+    allowed: dict[str, int] = {}
+    for pod in pods:
+        if _budget_ignored(pod) or _ref(pod) in refused:
+            continue
         matching = [b for b in budgets if _covers(b, pod)]
         if len(matching) > 1:
             names = ", ".join(_ref(b) for b in matching)
@@ -58,11 +85,11 @@ def preflight(pods: Iterable[Obj], budgets: Sequence[Obj]) -> list[Blocker]:
             )
             blockers.append(Blocker(_ref(pod), key, why, forever=False))
         else:
-            blockers.append(_blocker(pod, budget))
+            blockers.append(_blocker(pod, budget, unready_here.get(key, 0)))
     return blockers
 
 
-def _blocker(pod: Obj, budget: Obj) -> Blocker:
+def _blocker(pod: Obj, budget: Obj, unready_here: int) -> Blocker:
     status = budget.get("status")
     spec = budget.get("spec") or {}
     rule = (
@@ -81,6 +108,17 @@ def _blocker(pod: Obj, budget: Obj) -> Blocker:
         why = (
             f"PDB {_ref(budget)} ({rule}) allows 0 disruptions with {counts}; nothing can "
             "become healthy first. Scale it up or allow a disruption (e.g. maxUnavailable: 1)"
+        )
+        return Blocker(_ref(pod), _ref(budget), why, forever=True)
+    if _unhealthy(pod) and expected - healthy <= unready_here:
+        # The pods the budget misses are the unready ones being drained: waiting cannot help.
+        why = (
+            f"{_ref(pod)} is not Ready and PDB {_ref(budget)} ({rule}) allows 0 disruptions "
+            f"with {counts}: the eviction API refuses until the pod is Ready again, which a "
+            "drain cannot bring about. Fix the pod (labctl troubleshoot pod "
+            f"{_meta(pod).get('name')} -n {_ref(pod).split('/')[0]}), or let unready pods go "
+            "(spec.unhealthyPodEvictionPolicy: AlwaysAllow on the PDB), or delete it with "
+            "--force --reason"
         )
         return Blocker(_ref(pod), _ref(budget), why, forever=True)
     why = f"PDB {_ref(budget)} ({rule}) allows 0 disruptions until more pods are healthy ({counts})"
@@ -132,8 +170,10 @@ def _unhealthy_may_go(budget: Obj) -> bool:
     return int(status.get("currentHealthy") or 0) >= int(status.get("desiredHealthy") or 0)
 
 
-def _terminal(pod: Obj) -> bool:
-    return _status(pod).get("phase") in ("Succeeded", "Failed")
+def _budget_ignored(pod: Obj) -> bool:
+    """Pods the eviction API deletes without consulting budgets (its canIgnorePDB)."""
+    phase = _status(pod).get("phase")
+    return phase in ("Succeeded", "Failed", "Pending") or bool(_meta(pod).get("deletionTimestamp"))
 
 
 def _meta(obj: Obj) -> Obj:

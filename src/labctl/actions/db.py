@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from labctl.db.transport import Transport
 
 DSN_ENV = "LABCTL_DB_DSN"
-# What `labctl render` deploys (platform/components/taskapp.py): StatefulSet `postgres` in `taskapp`, its
-# superuser `postgres` over the local socket, database `taskapp`. The seed runbook's
+# What `labctl render` deploys (platform/components/taskapp.py): StatefulSet `postgres` in
+# `taskapp`, its superuser `postgres` over the local socket, database `taskapp`. The seed runbook's
 # deploy/postgres with user taskapp and database taskappdb is reached with flags.
 DEFAULT_SELECTOR = "app.kubernetes.io/name=postgres"
 DEFAULT_DATABASE = "taskapp"

@@ -2,7 +2,9 @@
 
 The preflight (`budgets.preflight`) simulates every eviction against the PodDisruptionBudgets:
 a budget that allows no disruption while all of its pods are healthy (the seed's one-replica
-PostgreSQL with `minAvailable: 1`) would answer 429 forever, so the plan refuses it. Pods are sorted
+PostgreSQL with `minAvailable: 1`), or only because the drained pod itself is not Ready, would
+answer 429 forever, so the plan refuses it; so it does an eviction that would take a Raft
+cluster (Vault) or another quorum-guarded StatefulSet below its majority. Pods are sorted
 as kubectl's filters do (ops-apis.md section 6): DaemonSet and mirror pods are skipped, pods with
 emptyDir volumes are evicted with a warning, pods without a controller are refused unless forced.
 With `force`, the plan keeps its refusals (so running it needs `--force` and a reason) and adds
@@ -44,14 +46,33 @@ class DrainInputs:
     node: Obj
     pods: Sequence[Obj]
     budgets: Sequence[Obj]
+    statefulsets: Sequence[Obj] = ()  # those with pods on the node, for the quorum check
+    peers: Sequence[Obj] = ()  # their pods on every node
 
 
 def read_inputs(client: Client, node_name: str) -> DrainInputs:
-    """The node, the pods bound to it and every PDB (one GET and two LISTs)."""
+    """The node, the pods bound to it, every PDB, and the StatefulSets with pods on the node
+    with all of their pods (one GET and two LISTs, then one GET and LIST per StatefulSet)."""
     node = get_json(client, "Node", node_name)
     pods = list_json(client, "Pod", fields={"spec.nodeName": node_name})
     budgets = list_json(client, "PodDisruptionBudget")
-    return DrainInputs(node, pods, budgets)
+    owners = sorted(
+        {(_namespace(p), c[1]) for p in pods if (c := _controller(p)) and c[0] == "StatefulSet"}
+    )
+    from lightkube import ApiError
+
+    statefulsets, peers = [], []
+    for namespace, name in owners:
+        try:
+            workload = get_json(client, "StatefulSet", name, namespace)
+        except ApiError as error:
+            if status_code(error) == 404:
+                continue  # its owner is being deleted: the garbage collector takes the pod
+            raise
+        statefulsets.append(workload)
+        selector = (workload.get("spec") or {}).get("selector") or {}
+        peers += list_json(client, "Pod", namespace, labels=selector)
+    return DrainInputs(node, pods, budgets, statefulsets, peers)
 
 
 def plan_drain(inputs: DrainInputs, *, force: bool = False) -> Plan:
@@ -84,12 +105,18 @@ def plan_drain(inputs: DrainInputs, *, force: bool = False) -> Plan:
     if skipped_mirror:
         warnings.append(f"static (mirror) pods stay: {', '.join(skipped_mirror)}")
 
-    blockers = {b.pod: b for b in preflight(to_evict, inputs.budgets)}
+    found = preflight(to_evict, inputs.budgets, inputs.statefulsets, inputs.peers)
+    blockers = {b.pod: b for b in found}
     waiting: list[Step] = []  # evicted last, so one slow budget does not hold up the rest
     for pod in to_evict:
         blocker = blockers.get(_ref(pod))
         if blocker is None:
             steps.append(_evict(pod, None))
+        elif blocker.quorum:
+            refusals.append(f"evicting {blocker.pod} would lose quorum: {blocker.why}")
+            if force:
+                steps.append(_evict(pod, None))
+                warnings.append(f"{blocker.pod} is evicted although {blocker.budget} loses quorum")
         elif not blocker.forever:
             waiting.append(_evict(pod, blocker))
             warnings.append(f"{blocker.pod} waits: {blocker.why}")

@@ -75,15 +75,17 @@ def list_json(
     namespace: str | None = "*",
     *,
     fields: dict[str, str] | None = None,
-    labels: dict[str, str] | None = None,
+    labels: dict[str, str] | Obj | None = None,
     page: int = 500,
 ) -> list[Obj]:
-    """Every object of a kind, page by page (limit/continue)."""
+    """Every object of a kind, page by page (limit/continue). `labels` is a dict of equalities
+    or a LabelSelector object (matchLabels, matchExpressions)."""
     query: dict[str, Any] = {"limit": page}
     if fields:
         query["fieldSelector"] = ",".join(f"{k}={v}" for k, v in fields.items())
     if labels:
-        query["labelSelector"] = ",".join(f"{k}={v}" for k, v in labels.items())
+        selector = labels if {"matchLabels", "matchExpressions"} & set(labels) else None
+        query["labelSelector"] = selector_string(selector or {"matchLabels": labels})
     items: list[Obj] = []
     while True:
         body = _read(client, f"{api_path(kind, namespace)}?{urlencode(query)}")
@@ -94,6 +96,22 @@ def list_json(
         if not token:
             return items
         query["continue"] = token
+
+
+def selector_string(selector: Obj) -> str:
+    """A LabelSelector object in the API's query syntax (`k=v`, `k in (a,b)`, `!k`, ...)."""
+    terms = [f"{k}={v}" for k, v in (selector.get("matchLabels") or {}).items()]
+    for expression in selector.get("matchExpressions") or []:
+        key, values = expression.get("key"), ",".join(expression.get("values") or [])
+        terms.append(
+            {
+                "In": f"{key} in ({values})",
+                "NotIn": f"{key} notin ({values})",
+                "Exists": str(key),
+                "DoesNotExist": f"!{key}",
+            }[str(expression.get("operator"))]
+        )
+    return ",".join(terms)
 
 
 MERGE_PATCH = "application/merge-patch+json"
@@ -135,7 +153,7 @@ def _api_error(code: int, answer: Any, raw: bytes) -> ApiError:
     status = {
         "code": code,
         "reason": given.get("reason") or ("Error" if code >= 300 else "UnexpectedBody"),
-        "message": given.get("message") or raw.decode("utf-8", "replace")[:200],
+        "message": given.get("message") or raw.decode("utf-8", "replace")[:200].strip(),
         "details": given.get("details"),
     }
     return ApiError(status=cast(Status, Status.from_dict(status)))

@@ -124,16 +124,27 @@ def _judge(
     stage: Stage, findings: list[Finding], report: Report, snapshot: Snapshot, result: StageResult
 ) -> None:
     apps = {a["metadata"]["name"]: a for a in snapshot.items(APPS) or []}
-    if stage.name == "Vault":
-        unknown = [u for u in report.unknowns if u.area == "vault"]
-        if unknown and not findings:
-            result.state = "needs a person"
-            result.notes.append(f"Vault's state could not be read: {unknown[0].reason}")
-            result.next_command = "labctl vault status"
-            return
     critical = [
         f for f in findings if f.check_name not in AUTO_FIXED and str(f.severity) == "critical"
     ]
+    if stage.name == "Vault" and not critical:
+        # A replica that could not be read may be sealed or gone: never "ok", whatever warnings
+        # the readable ones gave.
+        unknown = [u for u in report.unknowns if u.area == "vault"]
+        if unknown:
+            result.state = "needs a person"
+            kind, _, rest = (unknown[0].object or "").partition("/")
+            namespace, _, pod = rest.rpartition("/")
+            which = f" ({pod})" if kind == "Pod" else ""
+            result.notes.append(f"Vault's state could not be read{which}: {unknown[0].reason}")
+            result.notes += [f.message for f in findings]
+            # `labctl vault status` reads through the same proxy; the pod says why it cannot.
+            result.next_command = (
+                f"labctl troubleshoot pod {pod} -n {namespace}"
+                if kind == "Pod"
+                else "labctl vault status"
+            )
+            return
     if critical:
         result.state = "needs a person"
         result.notes += [f.message for f in critical]

@@ -32,6 +32,7 @@ class BackupRow(BaseModel):
     phase: str
     namespaces: list[str]
     created: datetime | None
+    started: datetime | None
     completed: datetime | None
     expires: datetime | None
     errors: int
@@ -39,6 +40,14 @@ class BackupRow(BaseModel):
     items_backed_up: int | None
     total_items: int | None
     failure_reason: str | None
+
+    @property
+    def taken(self) -> datetime | None:
+        """When the backup was taken, by Velero's own record. Not the object's creation time:
+        after a cluster rebuild Velero recreates Backup objects from the bucket (new
+        creationTimestamp, old data), so only status.startTimestamp and completionTimestamp say
+        how old the data is."""
+        return self.started or self.completed or self.created
 
 
 class ScheduleRow(BaseModel):
@@ -91,6 +100,7 @@ def backup_row(obj: Any) -> BackupRow:
         phase=status.get("phase") or "New",
         namespaces=list(spec.get("includedNamespaces") or ["*"]),
         created=timestamp(obj.metadata.creationTimestamp),
+        started=timestamp(status.get("startTimestamp")),
         completed=timestamp(status.get("completionTimestamp")),
         expires=timestamp(status.get("expiration")),
         errors=int(status.get("errors") or 0),
@@ -135,12 +145,12 @@ def location_row(obj: Any) -> LocationRow:
 
 
 def list_backups(client: Client, namespace: str = VELERO_NAMESPACE) -> list[BackupRow]:
-    """Every backup, newest first."""
+    """Every backup, newest first (by when it was taken, `BackupRow.taken`)."""
     from labctl.cluster.crds import Backup
 
     rows = [backup_row(b) for b in client.list(Backup, namespace=namespace)]
     oldest = datetime.min.replace(tzinfo=UTC)
-    return sorted(rows, key=lambda r: (r.created or oldest, r.name), reverse=True)
+    return sorted(rows, key=lambda r: (r.taken or oldest, r.name), reverse=True)
 
 
 def list_schedules(client: Client, namespace: str = VELERO_NAMESPACE) -> list[ScheduleRow]:

@@ -81,7 +81,7 @@ def _backup(row: Any, now: datetime) -> dict[str, Any]:
 
     shown: dict[str, Any] = row.model_dump(mode="json")
     shown.update(
-        age=velero.age(row.created, now),
+        age=velero.age(row.taken, now),
         expires=velero.expiry(row.expires, now),
         items=velero.progress_text(row.items_backed_up, row.total_items),
     )

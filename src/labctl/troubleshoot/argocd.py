@@ -39,7 +39,10 @@ def argocd_view(client: Client, name: str, namespace: str, now: datetime | None 
     events = reads.events_for(client, "Application", name, namespace)
     view.section("Events (oldest first)", reads.event_lines(events, now))
     view.causes = causes.from_checks(
-        {"applications.argoproj.io": [app]}, ["argocd"], {f"Application/{namespace}/{name}"}
+        {"applications.argoproj.io": [app]},
+        ["argocd"],
+        {f"Application/{namespace}/{name}"},
+        here=causes.view_command("argocd", name),
     ) + _condition_causes(status, name)
     return view
 

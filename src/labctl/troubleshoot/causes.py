@@ -83,13 +83,29 @@ LOG_PATTERNS: tuple[tuple[str, str, str], ...] = (
 )
 
 
+def view_command(kind: str, name: str, namespace: str | None = None) -> str:
+    """The command of a troubleshooting view, as the health checks' hints spell it."""
+    where = f"-n {namespace} " if namespace else ""
+    return f"labctl troubleshoot {kind} {where}{name}"
+
+
+def without(hint: str, here: str | None) -> str:
+    """A hint minus the command of the view showing it (it would send the reader back here)."""
+    if here and hint.startswith(here):
+        return hint[len(here) :].lstrip(";: ")
+    return hint
+
+
 def from_checks(
     resources: dict[str, list[Obj]],
     areas: Iterable[str],
     objects: set[str],
     extras: dict[str, Any] | None = None,
+    *,
+    here: str | None = None,
 ) -> list[Cause]:
-    """Run the health checks of `areas` over these objects; keep findings about `objects`."""
+    """Run the health checks of `areas` over these objects; keep findings about `objects`.
+    `here` is the view's own command, dropped from the hints."""
     from labctl.checks import run_checks
     from labctl.cluster.snapshot import Snapshot
 
@@ -97,7 +113,7 @@ def from_checks(
     order = {"critical": 0, "warning": 1, "info": 2}
     findings = sorted(report.findings, key=lambda f: order.get(str(f.severity), 3))
     return [
-        Cause(f"{f.check_id} {f.check_name}", f.message, f.hint)
+        Cause(f"{f.check_id} {f.check_name}", f.message, without(f.hint, here))
         for f in findings
         if f.object in objects
     ]

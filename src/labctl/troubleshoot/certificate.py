@@ -22,9 +22,10 @@ def certificate_view(
     cert = reads.get(client, "Certificate", name, namespace)
     cert.setdefault("kind", "Certificate")
     spec, status = cert.get("spec") or {}, cert.get("status") or {}
+    listed = reads.list_or_why(client, "CertificateRequest", namespace)
     requests = [
         r
-        for r in reads.list_dicts(client, "CertificateRequest", namespace)
+        for r in (listed if isinstance(listed, list) else [])
         if any(
             o.get("name") == name for o in (r.get("metadata") or {}).get("ownerReferences") or []
         )
@@ -46,7 +47,9 @@ def certificate_view(
             f"{r['metadata']['name']}: Ready {_condition_text(r, 'Ready')}"
             + (f"; Denied: {_condition_text(r, 'Denied')}" if _condition(r, "Denied") else "")
             for r in requests
-        ],
+        ]
+        if isinstance(listed, list)
+        else [listed],
     )
     view.section("Events (oldest first)", reads.event_lines(events, now))
     view.causes = (
@@ -54,6 +57,7 @@ def certificate_view(
             {"certificates.cert-manager.io": [cert]},
             ["certificates"],
             {f"Certificate/{namespace}/{name}"},
+            here=causes.view_command("certificate", name, namespace),
         )
         + _issuer_causes(spec.get("issuerRef") or {}, issuer)
         + _request_causes(requests)

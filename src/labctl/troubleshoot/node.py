@@ -46,7 +46,10 @@ def node_view(client: Client, name: str, now: datetime | None = None) -> View:
     view.section("Events (oldest first)", reads.event_lines(events, now))
     objects = {f"Node/{name}"} | {f"Pod/{_ref(p)}" for p in pods}
     view.causes = causes.from_checks(
-        {"nodes": [node], "pods": pods}, ["nodes", "workloads"], objects
+        {"nodes": [node], "pods": pods},
+        ["nodes", "workloads"],
+        objects,
+        here=causes.view_command("node", name),
     ) + causes.from_events(events)
     return view
 

@@ -43,7 +43,12 @@ def pod_view(client: Client, name: str, namespace: str, now: datetime | None = N
     resources = {"pods": [pod], "nodes": [node] if node else []}
     objects = {f"Pod/{namespace}/{name}"} | ({f"Node/{node_name}"} if node else set())
     view.causes = (
-        causes.from_checks(resources, ["workloads", "nodes"], objects)
+        causes.from_checks(
+            resources,
+            ["workloads", "nodes"],
+            objects,
+            here=causes.view_command("pod", name, namespace),
+        )
         + causes.from_events(events, namespace)
         + causes.from_logs(log_lines)
     )

@@ -30,6 +30,22 @@ def list_dicts(
     return list_json(client, kind, namespace, fields=fields)
 
 
+def list_or_why(
+    client: Client, kind: str, namespace: str = "*", fields: dict[str, str] | None = None
+) -> list[Obj] | str:
+    """The objects, or why they could not be read (a kind not served, 403): a view shows what
+    it could read and says what it could not, rather than failing whole."""
+    from lightkube import ApiError
+
+    from labctl.actions.kube import api_error_message, status_code
+
+    try:
+        return list_dicts(client, kind, namespace, fields)
+    except ApiError as error:
+        served = " (is its CRD installed?)" if status_code(error) == 404 else ""
+        return f"could not be read: {api_error_message(error)}{served}"
+
+
 def events_for(client: Client, kind: str, name: str, namespace: str | None) -> list[Obj]:
     """Events about one object, oldest first (kubectl get events --sort-by=.lastTimestamp)."""
     fields = {"involvedObject.kind": kind, "involvedObject.name": name}

@@ -55,6 +55,7 @@ def storage_view(client: Client, name: str, namespace: str, now: datetime | None
             ["storage"],
             {f"PersistentVolumeClaim/{namespace}/{name}"},
             extras=stats,
+            here=causes.view_command("storage", name, namespace),
         )
         + _longhorn_causes(longhorn)
         + causes.from_events(events, namespace)
