@@ -45,7 +45,10 @@ PodScheme = Annotated[
     str,
     typer.Option("--pod-scheme", help="http, or https when Vault's listener has TLS (pod proxy)."),
 ]
-Timeout = Annotated[float, typer.Option("--timeout", help="Seconds to wait for each call.")]
+Timeout = Annotated[
+    float,
+    typer.Option("--request-timeout", metavar="SECONDS", help="Seconds to wait for each call."),
+]
 Pod = Annotated[str | None, typer.Argument(help="One replica (default: every sealed one).")]
 Mount = Annotated[str, typer.Option("--mount", help="The database engine's mount path.")]
 
