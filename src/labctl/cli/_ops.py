@@ -36,7 +36,9 @@ Kubeconfig = Annotated[
 Context = Annotated[
     str | None, typer.Option("--context", metavar="NAME", help="The kubeconfig context to use.")
 ]
-Namespace = Annotated[str, typer.Option("-n", "--namespace", metavar="NAME", help="The namespace.")]
+Namespace = Annotated[
+    str, typer.Option("-n", "--namespace", metavar="NAMESPACE", help="The namespace.")
+]
 Output = Annotated[
     str, typer.Option("-o", "--output", metavar="FORMAT", help="table, json or yaml.")
 ]

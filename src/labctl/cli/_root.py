@@ -71,8 +71,12 @@ def _readable_param(param: Parameter) -> None:
 
 
 def _last_word(opts: list[str]) -> str:
-    """`--vault-selector` takes a SELECTOR, `--output-file` a FILE."""
-    return max(opts, key=len).rsplit("-", 1)[-1].upper()
+    """`--vault-selector` takes a SELECTOR, `--output-file` a FILE, `--poll-interval` SECONDS."""
+    word = max(opts, key=len).rsplit("-", 1)[-1]
+    return "SECONDS" if word in _DURATIONS else word.upper()
+
+
+_DURATIONS = frozenset({"timeout", "wait", "interval"})  # every duration option is in seconds
 
 
 def _range_words(low: float | None, high: float | None) -> str | None:

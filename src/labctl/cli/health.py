@@ -27,7 +27,9 @@ Timeout = Annotated[
 ]
 VaultNamespace = Annotated[str, typer.Option(help="Namespace of the Vault pods.")]
 VaultSelector = Annotated[str, typer.Option(help="Label selector of the Vault server pods.")]
-Alertmanager = Annotated[str, typer.Option(help="Alertmanager service as NAMESPACE/SERVICE:PORT.")]
+Alertmanager = Annotated[
+    str, typer.Option(metavar="NAMESPACE/SERVICE:PORT", help="Alertmanager's service.")
+]
 KubeletStats = Annotated[
     bool, typer.Option(help="Read PVC usage from kubelet stats (needs get nodes/proxy).")
 ]
@@ -35,19 +37,23 @@ KubeletStats = Annotated[
 
 def health(
     snapshot: Annotated[
-        Path | None, typer.Option(help="Check a saved snapshot folder instead of the cluster.")
+        Path | None,
+        typer.Option(metavar="DIR", help="Check a saved snapshot folder instead of the cluster."),
     ] = None,
     only: Annotated[
-        list[str] | None, typer.Option("--only", help="Check only this area (repeatable).")
+        list[str] | None,
+        typer.Option("--only", metavar="AREA", help="Check only this area (repeatable)."),
     ] = None,
     ignore: Annotated[
         list[str] | None,
-        typer.Option("--ignore", help="Skip this check id or name (repeatable)."),
+        typer.Option("--ignore", metavar="CHECK", help="Skip this check id or name (repeatable)."),
     ] = None,
     output: Output = "table",
     write: Annotated[
         Path | None,
-        typer.Option(help="Write the output to this file atomically (textfile collector)."),
+        typer.Option(
+            metavar="FILE", help="Write the output to this file atomically (textfile collector)."
+        ),
     ] = None,
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 whatever the result (for CronJobs).")

@@ -344,7 +344,9 @@ def generate_root(
 
 @app.command()
 def configure(
-    spec: Annotated[Path, typer.Option("--spec", help="The VaultSpec YAML (labctl render).")],
+    spec: Annotated[
+        Path, typer.Option("--spec", metavar="FILE", help="The VaultSpec YAML (labctl render).")
+    ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would change; change nothing.")
     ] = False,
