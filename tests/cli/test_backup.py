@@ -205,7 +205,7 @@ def test_a_failed_drill_exits_1_and_still_deletes_its_namespace(
         code, out = invoke(kubeconfig, "drill", "--yes", "-o", "json", *FAST)
     assert code == 1
     report = json.loads(out[out.index("[") : out.rindex("]") + 1])[0]
-    assert report["passed"] is False and report["cleaned_up"] is True
+    assert report["passed"] is False and report["cleanedUp"] is True
     assert report["problems"] == ["public.tasks: checksum bb != aa"]
     assert fake.objects("Namespace") == []
 

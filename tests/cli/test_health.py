@@ -14,6 +14,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from labctl.checks import AREAS, all_checks
+from labctl.cli.exit_codes import EXIT_USAGE
 from labctl.cli.main import app
 from labctl.platform.components.health_cronjob import manifests
 from tests.cluster.homelab_fake import HOMELAB, serve_homelab
@@ -90,9 +91,9 @@ def test_only_and_ignore_select_checks(args: list[str], code: int) -> None:
         (["-o", "yaml"], "choose from table, json, junit, prometheus"),
     ],
 )
-def test_usage_errors_exit_2_with_a_message(args: list[str], message: str) -> None:
+def test_usage_errors_exit_64_with_a_message(args: list[str], message: str) -> None:
     result = runner.invoke(app, [*SNAP, *args])
-    assert result.exit_code == 2
+    assert result.exit_code == EXIT_USAGE
     assert message in " ".join(result.output.replace("│", " ").split())
 
 
@@ -156,7 +157,7 @@ def test_live_health_reports_unknown_areas_and_the_rest(
     homelab_fake.fail("/api/v1/pods", 403)
     homelab_fake.fail("/apis/velero.io/v1/schedules", 500)
     homelab_fake.route("GET", "/apis/argoproj.io/v1alpha1/applications", Reply(delay=8))
-    args = ["health", "--kubeconfig", str(kubeconfig), "--timeout", "4", "-o", "json"]
+    args = ["health", "--kubeconfig", str(kubeconfig), "--request-timeout", "4", "-o", "json"]
     result = runner.invoke(app, args)
     doc = json.loads(result.output)
     assert result.exit_code == 3, result.output

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from labctl.cli.exit_codes import EXIT_USAGE
 from labctl.cli.main import app
 from tests.actions.objects import deployment, job, node, pdb, pod
 from tests.support.fake_kube import FakeKube
@@ -29,7 +30,7 @@ def test_restart(fake: FakeKube, kubeconfig: Path) -> None:
 
 def test_restart_unknown_kind_is_a_usage_error(kubeconfig: Path) -> None:
     code, output = labctl(kubeconfig, "restart", "cronjob/x")
-    assert code == 2
+    assert code == EXIT_USAGE
     assert "unknown kind 'cronjob'" in output
 
 

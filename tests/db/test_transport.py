@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from labctl.db.dsn import Dsn
-from labctl.db.errors import DbError, DbUnreachable
+from labctl.db.errors import DbError, DbTimeout, DbUnreachable
 from labctl.db.transport import LocalTransport, PodExecTransport
 from tests.support.postgres import PostgresServer
 
@@ -33,6 +33,18 @@ def test_the_password_is_not_on_the_command_line(
     out = transport.run("psql", ["-X", "-A", "-t", "-c", "SELECT current_user"])
     assert out.strip() == b"postgres"
     assert transport.dsn.password and transport.dsn.password not in transport.dsn.without_password
+
+
+def test_a_tool_running_past_the_timeout_is_stopped(transport: LocalTransport) -> None:
+    slow = LocalTransport(transport.dsn, transport.bin_dir, timeout=0.5)
+    with pytest.raises(DbTimeout, match=r"psql on .* was stopped after 0.5s \(--timeout\)"):
+        slow.run("psql", ["-X", "-c", "SELECT pg_sleep(30)"])
+    assert DbTimeout.exit_code == 5
+
+
+def test_a_tool_within_the_timeout_is_left_alone(transport: LocalTransport) -> None:
+    quick = LocalTransport(transport.dsn, transport.bin_dir, timeout=30)
+    assert quick.run("psql", ["-X", "-A", "-t", "-c", "SELECT 41 + 1"]).strip() == b"42"
 
 
 def test_a_failing_statement_raises_with_the_server_message(transport: LocalTransport) -> None:

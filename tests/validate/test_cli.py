@@ -51,7 +51,7 @@ def test_a_clean_tree_exits_0_and_json_lists_every_validator(tmp_path: Path) -> 
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     report = json.loads(result.stdout)
-    assert report["exit_code"] == 0 and report["findings"] == 0
+    assert report["exitCode"] == 0 and report["findings"] == 0
     assert [v["validator"] for v in report["validators"]] == ["kubernetes-schema", "crd-schema"]
     assert report["validators"][1]["checked"] == 5  # 3 locations, 2 schedules
 
@@ -92,7 +92,7 @@ def test_the_example_tree_validates_clean() -> None:
     report = json.loads(result.stdout)
     findings = [f for v in report["validators"] for f in v["findings"]]
     assert findings == [], json.dumps(findings[:20], indent=2)
-    assert report["exit_code"] == 0
+    assert report["exitCode"] == 0
     assert {v["validator"] for v in report["validators"]} == {
         "kubernetes-schema",
         "crd-schema",

@@ -16,7 +16,7 @@ def run(
     stdin = "".join(f"{k}\n" for k in keys or [])
     return CliRunner().invoke(
         app,
-        [*args, "--kubeconfig", str(cluster.target.cluster.kubeconfig), "--timeout", "2"],
+        [*args, "--kubeconfig", str(cluster.target.cluster.kubeconfig), "--request-timeout", "2"],
         input=stdin,
         env={"VAULT_ADDR": None, "VAULT_TOKEN": token, "VAULT_CACERT": None},
     )

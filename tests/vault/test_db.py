@@ -16,7 +16,7 @@ from tests.vault.conftest import VaultCluster
 def run(vault: FakeVault, *args: str, token: str | None = None) -> Result:
     return CliRunner().invoke(
         app,
-        ["db", *args, "--address", vault.url, "--timeout", "1"],
+        ["db", *args, "--address", vault.url, "--request-timeout", "1"],
         env={"VAULT_TOKEN": token or vault.root_token},
     )
 

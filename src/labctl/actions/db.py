@@ -7,6 +7,7 @@ gives a `PodExecTransport` that runs the client tools inside the PostgreSQL pod,
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -41,24 +42,36 @@ class PodTarget:
     user: str = DEFAULT_USER
 
 
-def local_transport(dsn: str, bin_dir: Path | None = None) -> Transport:
+def local_transport(
+    dsn: str,
+    bin_dir: Path | None = None,
+    connect_timeout: float = 10.0,
+    timeout: float | None = None,
+) -> Transport:
+    """The local client tools on `dsn`; `connect_timeout` per connection, `timeout` per tool run
+    (None: no limit)."""
     from labctl.db.dsn import Dsn, mask
     from labctl.db.transport import LocalTransport
 
+    # libpq takes whole seconds and treats 1 as 2; round up so 0.5 does not mean "forever".
+    seconds = max(1, math.ceil(connect_timeout))
     try:
-        return LocalTransport(Dsn.parse(dsn), bin_dir=bin_dir)
+        return LocalTransport(Dsn.parse(dsn), bin_dir, seconds, timeout)
     except ValueError as error:
         raise DbUnreachable(f"invalid --dsn {mask(dsn)}: {error}") from None
 
 
-def pod_transport(client: Client, target: PodTarget, namespace: str | None = None) -> Transport:
-    """An exec transport into `target`'s pod (in `namespace` when given, e.g. a drill copy)."""
+def pod_transport(
+    client: Client, target: PodTarget, namespace: str | None = None, timeout: float | None = None
+) -> Transport:
+    """An exec transport into `target`'s pod (in `namespace` when given, e.g. a drill copy);
+    `timeout` bounds each tool run (None: no limit)."""
     from labctl.db.transport import PodExecTransport
 
     where = namespace or target.namespace
     pod = target.pod or find_pod(client, where, target.selector)
     return PodExecTransport(
-        client, pod, where, target.database, target.user, container=target.container
+        client, pod, where, target.database, target.user, target.container, timeout
     )
 
 

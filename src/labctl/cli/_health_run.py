@@ -13,6 +13,7 @@ import typer
 
 from labctl.checks import AREAS, Report, all_checks, run_checks
 from labctl.checks.fields import SHAPES, sources_for
+from labctl.cli.exit_codes import EXIT_CLUSTER
 from labctl.cluster.snapshot import Snapshot
 from labctl.render import FORMATS, RunInfo, render
 
@@ -91,7 +92,7 @@ def _collect(
         from rich.console import Console
 
         Console(stderr=True).print(f"[red]error:[/red] {error}")
-        raise typer.Exit(3) from error
+        raise typer.Exit(EXIT_CLUSTER) from error
 
 
 def _emit(report: Report, info: RunInfo, output: str, write: Path | None) -> None:

@@ -1,14 +1,9 @@
 """What the operations commands (node, argocd, workloads, troubleshoot, alerts, recover) share.
 
-kubectl-like flags, one translation of errors into messages and exit codes, the plan flow
-(show, authorize, execute with progress), and table/json/yaml output. Exit codes:
-
-    0  done, or nothing to do
-    1  the action ran and failed (a step failed, a sync ended Failed, a person is needed)
-    2  usage error (Typer)
-    3  refused or not confirmed: nothing was changed
-    4  the cluster could not be reached or answered with an error (403, 500, timeout)
-    5  timed out waiting (a PDB kept blocking, a controller did not act)
+kubectl-like flags, one translation of errors into messages and exit codes (the table is in
+`labctl.cli.exit_codes`), the plan flow (show, authorize, execute with progress), and
+table/json/yaml output. Two timeouts, one meaning each in every command: `--request-timeout`
+bounds each API call, `--timeout` the whole wait for something to happen.
 """
 
 from __future__ import annotations
@@ -22,19 +17,31 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+# Re-exported: the commands take their exit codes from here.
+from labctl.cli.exit_codes import EXIT_CLUSTER as EXIT_CLUSTER
+from labctl.cli.exit_codes import EXIT_FAILED as EXIT_FAILED
+from labctl.cli.exit_codes import EXIT_REFUSED as EXIT_REFUSED
+from labctl.cli.exit_codes import EXIT_TIMEOUT as EXIT_TIMEOUT
+from labctl.cli.exit_codes import EXIT_USAGE as EXIT_USAGE
+
 if TYPE_CHECKING:
     from lightkube import Client
 
     from labctl.actions.plan import Plan, Step
 
-EXIT_FAILED, EXIT_REFUSED, EXIT_CLUSTER, EXIT_TIMEOUT = 1, 3, 4, 5
-
 Kubeconfig = Annotated[
-    Path | None, typer.Option("--kubeconfig", help="Path to the kubeconfig file.")
+    Path | None,
+    typer.Option("--kubeconfig", metavar="FILE", help="Path to the kubeconfig file."),
 ]
-Context = Annotated[str | None, typer.Option("--context", help="The kubeconfig context to use.")]
-Namespace = Annotated[str, typer.Option("-n", "--namespace", help="The namespace.")]
-Output = Annotated[str, typer.Option("-o", "--output", help="table, json or yaml.")]
+Context = Annotated[
+    str | None, typer.Option("--context", metavar="NAME", help="The kubeconfig context to use.")
+]
+Namespace = Annotated[
+    str, typer.Option("-n", "--namespace", metavar="NAMESPACE", help="The namespace.")
+]
+Output = Annotated[
+    str, typer.Option("-o", "--output", metavar="FORMAT", help="table, json or yaml.")
+]
 Yes = Annotated[bool, typer.Option("--yes", "-y", help="Apply the plan without asking.")]
 DryRun = Annotated[bool, typer.Option("--dry-run", help="Show the plan and change nothing.")]
 Force = Annotated[
@@ -44,7 +51,8 @@ Reason = Annotated[
     str | None, typer.Option("--reason", help="Why the refusals are overridden (recorded).")
 ]
 RequestTimeout = Annotated[
-    float, typer.Option("--request-timeout", help="Seconds to wait for each API call.")
+    float,
+    typer.Option("--request-timeout", metavar="SECONDS", help="Seconds to wait for each API call."),
 ]
 
 
@@ -130,17 +138,45 @@ def run_plan(
 
 
 def emit(rows: Sequence[dict[str, Any]], output: str, columns: Sequence[str]) -> None:
-    """Rows as a table (the given columns), or every field as JSON or YAML."""
+    """Rows as a table (the given columns), or every field as JSON or YAML (camelCase keys, as
+    the Kubernetes API and `labctl health -o json` write them)."""
     if output == "json":
-        typer.echo(json.dumps(list(rows), indent=2, default=str))
+        typer.echo(to_json(list(rows)))
     elif output == "yaml":
         import yaml
 
-        typer.echo(yaml.safe_dump(list(rows), sort_keys=False).rstrip())
+        typer.echo(yaml.safe_dump(camel_keys(list(rows)), sort_keys=False).rstrip())
     elif output == "table":
         typer.echo(table(rows, columns))
     else:
         raise typer.BadParameter(f"unknown output {output!r}: use table, json or yaml")
+
+
+def to_json(data: Any) -> str:
+    """JSON as every command prints it: camelCase keys, indented, anything else as a string."""
+    return json.dumps(camel_keys(data), indent=2, default=str)
+
+
+def camel_keys(data: Any) -> Any:
+    """Records with their field names in camelCase (`valid_until` -> `validUntil`), as the
+    Kubernetes API writes them, and the lists of records inside them too. A mapping inside a
+    record is data (labels, rows per table) and keeps its keys."""
+    if isinstance(data, list | tuple):
+        return [camel_keys(item) for item in data]
+    if isinstance(data, dict):
+        return {_camel(str(key)): _inner(value) for key, value in data.items()}
+    return data
+
+
+def _inner(value: Any) -> Any:
+    if isinstance(value, list | tuple):
+        return [camel_keys(item) if isinstance(item, dict) else item for item in value]
+    return value
+
+
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(word[:1].upper() + word[1:] for word in rest)
 
 
 def table(rows: Sequence[dict[str, Any]], columns: Sequence[str]) -> str:

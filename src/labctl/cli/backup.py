@@ -183,7 +183,8 @@ def restore(
     backup_name: Annotated[str, typer.Argument(metavar="BACKUP", help="The backup to restore.")],
     namespace: Namespaces = None,
     into: Annotated[
-        str | None, typer.Option("--into", help="Restore the namespace under this new name.")
+        str | None,
+        typer.Option("--into", metavar="NAMESPACE", help="Restore it under this new name."),
     ] = None,
     yes: Yes = False,
     dry_run: DryRun = False,

@@ -4,9 +4,13 @@ With `--dsn` (or LABCTL_DB_DSN) the local pg_dump/pg_restore/psql reach the serv
 otherwise they run inside the PostgreSQL pod (`--pod`, or the first running pod matching
 `--selector` in `-n`) through the Kubernetes exec API. Passwords never appear in output.
 
-Exit codes: 0 done; 1 failed (row counts differ, checksum mismatch, expired roles still hold
-sessions for `users`); 3 refused (a non-empty target without --force, or not confirmed);
-4 the database or the cluster could not be reached.
+`--request-timeout` bounds each API call and each database connection, `--timeout` the whole
+run of each client tool (0: no limit), as in every other command.
+
+Exit codes (`labctl.cli.exit_codes`): 0 done; 1 failed (row counts differ, checksum mismatch,
+expired roles still hold sessions for `users`); 3 refused (a non-empty target without --force,
+or not confirmed); 4 the database or the cluster could not be reached; 5 a tool ran past
+--timeout; 64 usage.
 """
 
 from __future__ import annotations
@@ -19,9 +23,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from labctl.cli._ops import (
+    EXIT_FAILED,
     Context,
     Kubeconfig,
     Output,
+    RequestTimeout,
     Yes,
     connect_to,
     emit,
@@ -37,17 +43,33 @@ app = typer.Typer(help="PostgreSQL: verified dumps and restores, Vault's dynamic
 
 Dsn = Annotated[
     str | None,
-    typer.Option("--dsn", envvar="LABCTL_DB_DSN", help="Connect directly (libpq URL); else exec."),
+    typer.Option(
+        "--dsn",
+        metavar="URL",
+        envvar="LABCTL_DB_DSN",
+        help="Connect directly (libpq URL); else exec.",
+    ),
 ]
 PgBin = Annotated[
-    Path | None, typer.Option("--pg-bin", envvar="LABCTL_PG_BIN", help="Folder of pg_dump etc.")
+    Path | None,
+    typer.Option("--pg-bin", metavar="DIR", envvar="LABCTL_PG_BIN", help="Folder of pg_dump etc."),
 ]
-Pod = Annotated[str | None, typer.Option("--pod", help="The PostgreSQL pod (exec).")]
+Pod = Annotated[
+    str | None, typer.Option("--pod", metavar="NAME", help="The PostgreSQL pod (exec).")
+]
 Namespace = Annotated[str, typer.Option("-n", "--namespace", help="The pod's namespace.")]
-Selector = Annotated[str, typer.Option("--selector", help="Labels to find the pod by.")]
-Container = Annotated[str | None, typer.Option("--container", help="The pod's container.")]
+Selector = Annotated[
+    str, typer.Option("--selector", metavar="LABELS", help="Labels to find the pod by.")
+]
+Container = Annotated[
+    str | None, typer.Option("--container", metavar="NAME", help="The pod's container.")
+]
 Database = Annotated[str, typer.Option("--database", help="The database in the pod.")]
 DbUser = Annotated[str, typer.Option("--db-user", help="The PostgreSQL user in the pod.")]
+Timeout = Annotated[
+    float,
+    typer.Option("--timeout", min=0, help="Stop a client tool running longer (0: never)."),
+]
 
 
 @contextmanager
@@ -73,24 +95,30 @@ def _transport(
     db_user: str,
     kubeconfig: Path | None,
     context: str | None,
+    request_timeout: float,
+    timeout: float,
 ) -> Transport:
     from labctl.actions import db
 
     if dsn:
-        return db.local_transport(dsn, pg_bin)
-    client = connect_to(kubeconfig, context)
+        return db.local_transport(dsn, pg_bin, request_timeout, timeout or None)
+    client = connect_to(kubeconfig, context, request_timeout)
     target = db.PodTarget(namespace, pod, selector, container, database, db_user)
-    return db.pod_transport(client, target)
+    return db.pod_transport(client, target, timeout=timeout or None)
 
 
 @app.command()
 def dump(
     output_file: Annotated[
-        Path | None, typer.Option("-o", "--output-file", help="Default: <db>-<time>.dump")
+        Path | None,
+        typer.Option("-o", "--output-file", metavar="FILE", help="Default: DATABASE-TIME.dump"),
     ] = None,
     force: Annotated[bool, typer.Option("--force", help="Replace an existing file.")] = False,
     compress: Annotated[
-        int | None, typer.Option("--compress", min=0, max=9, help="gzip level (pg_dump's default).")
+        int | None,
+        typer.Option(
+            "--compress", metavar="LEVEL", min=0, max=9, help="gzip level (pg_dump's default)."
+        ),
     ] = None,
     dsn: Dsn = None,
     pg_bin: PgBin = None,
@@ -102,6 +130,8 @@ def dump(
     db_user: DbUser = "postgres",
     kubeconfig: Kubeconfig = None,
     context: Context = None,
+    request_timeout: RequestTimeout = 10.0,
+    timeout: Timeout = 0.0,
 ) -> None:
     """pg_dump (custom format) to FILE, written as FILE.partial and renamed only when complete,
     with FILE.meta.json beside it (sha256, size, server version, rows per table)."""
@@ -110,8 +140,9 @@ def dump(
 
     with _db_errors():
         transport = _transport(
-            dsn, pg_bin, pod, namespace, selector, container, database, db_user, kubeconfig, context
-        )
+            dsn, pg_bin, pod, namespace, selector, container, database, db_user,
+            kubeconfig, context, request_timeout, timeout,
+        )  # fmt: skip
         out = output_file or default_dump_path(_database_name(dsn, database))
         meta = dump_database(transport, out, overwrite=force, compress=compress)
     typer.echo(
@@ -129,7 +160,9 @@ def _database_name(dsn: str | None, database: str) -> str:
 
 @app.command()
 def restore(
-    file: Annotated[Path, typer.Argument(help="A dump written by `labctl db dump`.")],
+    file: Annotated[
+        Path, typer.Argument(metavar="FILE", help="A dump written by `labctl db dump`.")
+    ],
     force: Annotated[
         bool, typer.Option("--force", help="Restore into a database that holds tables.")
     ] = False,
@@ -148,6 +181,8 @@ def restore(
     db_user: DbUser = "postgres",
     kubeconfig: Kubeconfig = None,
     context: Context = None,
+    request_timeout: RequestTimeout = 10.0,
+    timeout: Timeout = 0.0,
 ) -> None:
     """Verify FILE's sha256, refuse a non-empty target unless --force, restore in one
     transaction, and compare every table's row count with the dump's metadata."""
@@ -156,8 +191,9 @@ def restore(
 
     with _db_errors():
         transport = _transport(
-            dsn, pg_bin, pod, namespace, selector, container, database, db_user, kubeconfig, context
-        )
+            dsn, pg_bin, pod, namespace, selector, container, database, db_user,
+            kubeconfig, context, request_timeout, timeout,
+        )  # fmt: skip
         plan = Plan(
             f"restore {file.name}",
             (
@@ -179,13 +215,15 @@ def restore(
     emit(rows, output, ("table", "expected", "actual", "ok"))
     if not report.ok:
         err(f"failed: {len(report.differences)} tables differ from the dump's metadata")
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
     err(f"restored {file} into {report.target} in {report.seconds:.1f}s; every row count matches")
 
 
 @app.command()
 def users(
-    prefix: Annotated[str, typer.Option("--prefix", help="Role name prefix.")] = "v-",
+    prefix: Annotated[
+        str, typer.Option("--prefix", metavar="TEXT", help="Role name prefix.")
+    ] = "v-",
     output: Output = "table",
     dsn: Dsn = None,
     pg_bin: PgBin = None,
@@ -197,6 +235,8 @@ def users(
     db_user: DbUser = "postgres",
     kubeconfig: Kubeconfig = None,
     context: Context = None,
+    request_timeout: RequestTimeout = 10.0,
+    timeout: Timeout = 0.0,
 ) -> None:
     """Vault's dynamic roles with VALID UNTIL and open sessions; flags expired roles that are
     still connected (VALID UNTIL does not end sessions). Exits 1 when any is flagged."""
@@ -204,8 +244,9 @@ def users(
 
     with _db_errors():
         transport = _transport(
-            dsn, pg_bin, pod, namespace, selector, container, database, db_user, kubeconfig, context
-        )
+            dsn, pg_bin, pod, namespace, selector, container, database, db_user,
+            kubeconfig, context, request_timeout, timeout,
+        )  # fmt: skip
         found = dynamic_users(transport, prefix)
     rows = [
         {
@@ -221,4 +262,4 @@ def users(
             "the lease (end them with pg_terminate_backend, or add that to Vault's "
             "revocation_statements)"
         )
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)

@@ -5,7 +5,8 @@ Exit codes of `labctl health`:
   1  warnings only
   2  at least one critical finding (critical wins over unknown)
   3  some areas could not be checked (data missing, API errors), no critical finding
-Usage errors (unknown option, area or check id) also exit 2, with the message on stderr.
+  4  the cluster could not be reached (no kubeconfig, or one that cannot be read)
+Usage errors (unknown option, area or check id) exit 64, with the message on stderr.
 """
 
 from __future__ import annotations
@@ -17,11 +18,18 @@ import typer
 
 from labctl.cli._ops import Context, Kubeconfig
 
-Output = Annotated[str, typer.Option("--output", "-o", help="table, json, junit or prometheus.")]
-Timeout = Annotated[float, typer.Option(help="Seconds per API request.")]
+Output = Annotated[
+    str, typer.Option("--output", "-o", metavar="FORMAT", help="table, json, junit or prometheus.")
+]
+Timeout = Annotated[
+    float,
+    typer.Option("--request-timeout", metavar="SECONDS", help="Seconds to wait for each API call."),
+]
 VaultNamespace = Annotated[str, typer.Option(help="Namespace of the Vault pods.")]
 VaultSelector = Annotated[str, typer.Option(help="Label selector of the Vault server pods.")]
-Alertmanager = Annotated[str, typer.Option(help="Alertmanager service as NAMESPACE/SERVICE:PORT.")]
+Alertmanager = Annotated[
+    str, typer.Option(metavar="NAMESPACE/SERVICE:PORT", help="Alertmanager's service.")
+]
 KubeletStats = Annotated[
     bool, typer.Option(help="Read PVC usage from kubelet stats (needs get nodes/proxy).")
 ]
@@ -29,19 +37,23 @@ KubeletStats = Annotated[
 
 def health(
     snapshot: Annotated[
-        Path | None, typer.Option(help="Check a saved snapshot folder instead of the cluster.")
+        Path | None,
+        typer.Option(metavar="DIR", help="Check a saved snapshot folder instead of the cluster."),
     ] = None,
     only: Annotated[
-        list[str] | None, typer.Option("--only", help="Check only this area (repeatable).")
+        list[str] | None,
+        typer.Option("--only", metavar="AREA", help="Check only this area (repeatable)."),
     ] = None,
     ignore: Annotated[
         list[str] | None,
-        typer.Option("--ignore", help="Skip this check id or name (repeatable)."),
+        typer.Option("--ignore", metavar="CHECK", help="Skip this check id or name (repeatable)."),
     ] = None,
     output: Output = "table",
     write: Annotated[
         Path | None,
-        typer.Option(help="Write the output to this file atomically (textfile collector)."),
+        typer.Option(
+            metavar="FILE", help="Write the output to this file atomically (textfile collector)."
+        ),
     ] = None,
     exit_zero: Annotated[
         bool, typer.Option("--exit-zero", help="Exit 0 whatever the result (for CronJobs).")
@@ -74,8 +86,18 @@ def health(
     raise typer.Exit(0 if exit_zero else code)
 
 
-def list_checks(output: Output = "table") -> None:
+def list_checks(
+    output: Annotated[
+        str, typer.Option("--output", "-o", metavar="FORMAT", help="table or json.")
+    ] = "table",
+) -> None:
     """List every health check with its id, severity and what it looks for."""
     from labctl.cli._health_run import print_checks
 
+    if output not in ("table", "json"):
+        # junit and prometheus are results: `labctl health -o ...` writes them.
+        raise typer.BadParameter(
+            f"{output!r}: use table or json (junit and prometheus are health's results)",
+            param_hint="--output",
+        )
     print_checks(output)

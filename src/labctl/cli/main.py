@@ -26,12 +26,12 @@ from labctl.cli import (
     vault,
     workloads,
 )
+from labctl.cli._root import root_app
 
-app = typer.Typer(
+app = root_app(
     name="labctl",
     help="The homelab runbook as a program: render, check, back up, restore, drain, recover.",
     no_args_is_help=True,
-    rich_markup_mode="rich",
     pretty_exceptions_show_locals=False,
 )
 

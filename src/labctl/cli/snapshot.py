@@ -21,7 +21,9 @@ app = typer.Typer(help="Save cluster snapshots for offline health checks.", no_a
 
 @app.command("save")
 def save(
-    folder: Annotated[Path, typer.Argument(help="Folder to write (created if missing).")],
+    folder: Annotated[
+        Path, typer.Argument(metavar="DIR", help="Folder to write (created if missing).")
+    ],
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     timeout: Timeout = 10.0,

@@ -18,18 +18,25 @@ VALIDATORS_HELP = (
 
 def validate(
     directory: Annotated[
-        Path, typer.Argument(exists=True, file_okay=False, help="The rendered tree.")
+        Path,
+        typer.Argument(metavar="DIR", exists=True, file_okay=False, help="The rendered tree."),
     ],
     output: Annotated[
-        str, typer.Option("-o", "--output", help="text (grouped by validator) or json.")
+        str,
+        typer.Option(
+            "-o", "--output", metavar="FORMAT", help="text (grouped by validator) or json."
+        ),
     ] = "text",
     verbose: Annotated[
         bool, typer.Option("-v", "--verbose", help="Show timings per validator.")
     ] = False,
     only: Annotated[
-        list[str] | None, typer.Option("--only", help=f"Run only these: {VALIDATORS_HELP}.")
+        list[str] | None,
+        typer.Option("--only", metavar="VALIDATOR", help=f"Run only these: {VALIDATORS_HELP}."),
     ] = None,
-    skip: Annotated[list[str] | None, typer.Option("--skip", help="Skip these.")] = None,
+    skip: Annotated[
+        list[str] | None, typer.Option("--skip", metavar="VALIDATOR", help="Skip these.")
+    ] = None,
     kubernetes_version: Annotated[
         str | None,
         typer.Option(
@@ -40,7 +47,9 @@ def validate(
     ] = None,
     policy_exceptions: Annotated[
         Path | None,
-        typer.Option("--policy-exceptions", help="Use this exceptions file for checkov."),
+        typer.Option(
+            "--policy-exceptions", metavar="FILE", help="Use this exceptions file for checkov."
+        ),
     ] = None,
 ) -> None:
     """Validate a rendered tree; exit 0 clean, 1 findings, 2 a tool is missing."""

@@ -45,7 +45,10 @@ PodScheme = Annotated[
     str,
     typer.Option("--pod-scheme", help="http, or https when Vault's listener has TLS (pod proxy)."),
 ]
-Timeout = Annotated[float, typer.Option("--timeout", help="Seconds to wait for each call.")]
+Timeout = Annotated[
+    float,
+    typer.Option("--request-timeout", metavar="SECONDS", help="Seconds to wait for each call."),
+]
 Pod = Annotated[str | None, typer.Argument(help="One replica (default: every sealed one).")]
 Mount = Annotated[str, typer.Option("--mount", help="The database engine's mount path.")]
 
@@ -341,7 +344,9 @@ def generate_root(
 
 @app.command()
 def configure(
-    spec: Annotated[Path, typer.Option("--spec", help="The VaultSpec YAML (labctl render).")],
+    spec: Annotated[
+        Path, typer.Option("--spec", metavar="FILE", help="The VaultSpec YAML (labctl render).")
+    ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Report what would change; change nothing.")
     ] = False,

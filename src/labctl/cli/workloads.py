@@ -123,7 +123,10 @@ def clean_jobs(
         str | None, typer.Option("-n", "--namespace", help="One namespace (default: all).")
     ] = None,
     older_than: Annotated[
-        str, typer.Option("--older-than", help="Only jobs finished this long ago (30m, 12h, 7d).")
+        str,
+        typer.Option(
+            "--older-than", metavar="AGE", help="Only jobs finished this long ago (30m, 12h, 7d)."
+        ),
     ] = "1h",
     failed: Annotated[bool, typer.Option("--failed", help="Failed jobs too.")] = False,
     yes: Yes = False,

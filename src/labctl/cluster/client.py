@@ -35,19 +35,42 @@ class ClusterTarget:
 def connect(target: ClusterTarget | None = None) -> Client:
     """A lightkube client for `target` (by default the current kubectl context)."""
     import httpx2
+    import yaml
     from lightkube import Client, ConfigError, KubeConfig
 
     target = target or ClusterTarget()
+    where = target.kubeconfig or "$KUBECONFIG or ~/.kube/config"
     try:
         if target.kubeconfig is not None:
             config = KubeConfig.from_file(target.kubeconfig)
         else:
             config = KubeConfig.from_env()
         single = config.get(context_name=target.context)
-    except (ConfigError, OSError, ValueError) as error:
-        where = target.kubeconfig or "$KUBECONFIG or ~/.kube/config"
-        raise ClusterError(f"cannot load a kubeconfig from {where}: {error}") from error
-    return Client(single, timeout=httpx2.Timeout(target.timeout), field_manager="labctl")
+        return Client(single, timeout=httpx2.Timeout(target.timeout), field_manager="labctl")
+    except (ConfigError, OSError, ValueError, yaml.YAMLError) as error:
+        raise ClusterError(f"cannot load a kubeconfig from {where}: {_one_line(error)}") from error
+    except Exception as error:
+        # lightkube reads the file's shape without checking it: a list where a mapping belongs
+        # raises TypeError, AttributeError or KeyError from deep inside.
+        raise ClusterError(
+            f"cannot load a kubeconfig from {where}: not a kubeconfig (clusters, contexts and "
+            f"users are lists of mappings; {type(error).__name__}: {_one_line(error)})"
+        ) from error
+
+
+def _one_line(error: BaseException) -> str:
+    """An error's message on one line: YAML errors span several, with a caret drawing."""
+    import yaml
+
+    if isinstance(error, yaml.MarkedYAMLError) and error.problem_mark is not None:
+        mark = error.problem_mark
+        return f"not valid YAML at line {mark.line + 1}, column {mark.column + 1}: {error.problem}"
+    if isinstance(error, OSError):
+        if error.filename:
+            return f"{error.strerror}: {error.filename}"
+        # The ssl module does not say which file: one the kubeconfig names.
+        return f"{error.strerror} (a certificate or key file the kubeconfig names)"
+    return " ".join(str(error).split())
 
 
 @dataclass(frozen=True)

@@ -12,17 +12,17 @@ Secrets never live here: a secret is a `SecretRef` naming a Kubernetes Secret th
 from __future__ import annotations
 
 import ipaddress
-import re
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+
+from labctl.config.cron import check_cron
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$"
 DNS_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$"
 IMAGE = r"^[a-z0-9][a-z0-9./_-]*(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$"
 DURATION = r"^([0-9]+(h|m|s))+$"
 QUANTITY = r"^[0-9]+(Ki|Mi|Gi|Ti)$"
-CRON_FIELD = r"[0-9*/,-]+"
 
 
 class _Model(BaseModel):
@@ -37,15 +37,8 @@ def _image(value: str) -> str:
     return value
 
 
-def _cron(value: str) -> str:
-    fields = value.split()
-    if len(fields) != 5 or not all(re.fullmatch(CRON_FIELD, f) for f in fields):
-        raise ValueError(f"schedule {value!r} is not a 5-field cron expression, e.g. '0 2 * * *'")
-    return value
-
-
 Image = Annotated[str, Field(pattern=IMAGE), AfterValidator(_image)]
-Cron = Annotated[str, AfterValidator(_cron)]
+Cron = Annotated[str, AfterValidator(check_cron)]
 Duration = Annotated[str, Field(pattern=DURATION, description="e.g. 720h, 90m")]
 Quantity = Annotated[str, Field(pattern=QUANTITY, description="e.g. 10Gi")]
 Name = Annotated[str, Field(pattern=DNS_LABEL, max_length=63)]

@@ -19,17 +19,26 @@ from pydantic_core import ErrorDetails
 
 from labctl.config.cluster import ClusterConfig, SecretRef
 
+SHOWN = 20  # problems printed; a generated file can have tens of thousands, one cause
+
 
 class ConfigError(Exception):
-    """cluster.yaml cannot be read or is not valid; `problems` holds one line per issue."""
+    """cluster.yaml cannot be read or is not valid; `problems` holds one line per issue (all of
+    them), the message the first `SHOWN` and how many more there are."""
 
-    exit_code = 3
+    exit_code = 65  # labctl.cli.exit_codes.EXIT_INVALID (the config layer imports no CLI)
 
     def __init__(self, source: str, problems: Sequence[str]) -> None:
         self.source = source
         self.problems = list(problems)
-        lines = "\n".join(f"  - {p}" for p in self.problems)
-        super().__init__(f"{source}: {len(self.problems)} problem(s)\n{lines}")
+        lines = [f"  - {p}" for p in self.problems[:SHOWN]]
+        hidden = len(self.problems) - SHOWN
+        if hidden > 0:
+            lines.append(f"  ... and {hidden:,} more (fix these first: they often share a cause)")
+        count = len(self.problems)
+        super().__init__(
+            f"{source}: {count:,} problem{'s' if count != 1 else ''}\n" + "\n".join(lines)
+        )
 
 
 def load_config(path: Path) -> ClusterConfig:
@@ -41,20 +50,52 @@ def load_config(path: Path) -> ClusterConfig:
 
 
 def parse_config(text: str, source: str = "cluster.yaml") -> ClusterConfig:
+    loader = _UniqueKeyLoader(text)
     try:
-        data = yaml.safe_load(text)
+        data = loader.get_single_data()
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
         raise ConfigError(
             source, [f"not valid YAML{where}: {getattr(exc, 'problem', exc)}"]
         ) from None
+    finally:
+        loader.dispose()
+    if loader.duplicates:
+        raise ConfigError(source, loader.duplicates)
     if not isinstance(data, dict):
         raise ConfigError(source, ["the file must be a mapping of keys (cluster:, nodes:, ...)"])
     try:
         return ClusterConfig.model_validate(data)
     except ValidationError as exc:
         raise ConfigError(source, [describe(err) for err in exc.errors()]) from None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """yaml.safe_load, except that a key given twice in one mapping is a problem: YAML parsers
+    (PyYAML, Go's yaml.v2) silently keep the last value, so an edit would be lost unseen."""
+
+    def __init__(self, stream: str) -> None:
+        super().__init__(stream)
+        self.duplicates: list[str] = []
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        first_line: dict[Any, int] = {}
+        for key_node, _ in node.value:
+            if key_node.tag == "tag:yaml.org,2002:merge":
+                continue  # `<<: *base` then a key overrides on purpose
+            key = self.construct_object(key_node, deep=True)
+            line = key_node.start_mark.line + 1
+            try:
+                seen = first_line.setdefault(key, line)
+            except TypeError:
+                continue  # an unhashable key fails later with PyYAML's own message
+            if seen != line:
+                self.duplicates.append(
+                    f"duplicate key {key!r} at lines {seen} and {line}: YAML would silently "
+                    "keep the last one; remove one"
+                )
+        return super().construct_mapping(node, deep=deep)
 
 
 def describe(err: ErrorDetails) -> str:

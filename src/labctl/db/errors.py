@@ -4,6 +4,7 @@ The codes are the operations commands' (`labctl.cli._ops`):
 
     DbError (1: the action ran and failed)
     ├── DbUnreachable (4: cannot connect, or a tool could not start)
+    ├── DbTimeout (5: the tool ran longer than --timeout and was stopped)
     ├── DumpCorrupted (1: the file does not match its metadata; nothing was touched)
     └── RestoreRefused (3: the target holds data; nothing was changed; re-run with --force)
 
@@ -21,6 +22,10 @@ class DbError(Exception):
 
 class DbUnreachable(DbError):
     exit_code = 4
+
+
+class DbTimeout(DbError):
+    exit_code = 5
 
 
 class DumpCorrupted(DbError):

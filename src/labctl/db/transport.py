@@ -18,13 +18,15 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Sequence
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO, Literal, Protocol
 
 from labctl.db.dsn import Dsn
-from labctl.db.errors import DbError, DbUnreachable
+from labctl.db.errors import DbError, DbTimeout, DbUnreachable
 
 if TYPE_CHECKING:
     from lightkube import Client
@@ -80,11 +82,13 @@ def find_binary(tool: Tool, bin_dir: Path | None = None) -> str:
 
 @dataclass(frozen=True)
 class LocalTransport:
-    """The client tools on this machine, connecting with a DSN."""
+    """The client tools on this machine, connecting with a DSN: libpq gives up connecting
+    after `connect_timeout` seconds; a tool still running after `timeout` is stopped."""
 
     dsn: Dsn
     bin_dir: Path | None = None
     connect_timeout: int = 10
+    timeout: float | None = None
 
     @property
     def description(self) -> str:
@@ -116,7 +120,12 @@ class LocalTransport:
                 )
             except OSError as error:
                 raise DbUnreachable(f"cannot start {tool}: {error}") from error
-            captured = _pump(process, stdout)
+            with _deadline(process, self.timeout) as expired:
+                captured = _pump(process, stdout)
+            if expired.is_set():
+                raise DbTimeout(
+                    f"{tool} on {self.description} was stopped after {self.timeout:g}s (--timeout)"
+                )
             errors.seek(0)
             self._check(tool, process.returncode, errors.read())
         return captured
@@ -127,6 +136,25 @@ class LocalTransport:
         message = self.dsn.scrub(stderr.decode("utf-8", "replace").strip())
         kind = DbUnreachable if "connection to server" in message else DbError
         raise kind(f"{tool} failed (exit {code}) on {self.description}: {_tail(message)}")
+
+
+@contextmanager
+def _deadline(process: subprocess.Popen[bytes], seconds: float | None) -> Iterator[threading.Event]:
+    """Kill `process` if it still runs after `seconds` (None: never); the event says it did."""
+    expired = threading.Event()
+
+    def stop() -> None:
+        expired.set()
+        process.kill()
+
+    timer = threading.Timer(seconds, stop) if seconds else None
+    if timer is not None:
+        timer.start()
+    try:
+        yield expired
+    finally:
+        if timer is not None:
+            timer.cancel()
 
 
 def _pump(process: subprocess.Popen[bytes], sink: Writer | None) -> bytes:
@@ -200,6 +228,12 @@ class PodExecTransport:
                 decode=None,
                 timeout=self.timeout,
             )
+        except httpx2.TimeoutException as error:
+            raise DbTimeout(
+                f"{tool} in {self.description} did not finish in {self.timeout:g}s (--timeout)"
+                if self.timeout
+                else f"{tool} in {self.description}: the API server stopped answering"
+            ) from error
         except (ApiError, HTTPXWSException, httpx2.HTTPError) as error:
             raise DbUnreachable(
                 f"cannot exec {tool} in {self.description}: {_why(error)}"

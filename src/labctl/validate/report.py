@@ -11,9 +11,9 @@ from labctl.validate.runner import Report
 def as_dict(report: Report) -> dict[str, Any]:
     return {
         "root": str(report.root),
-        "exit_code": report.exit_code,
+        "exitCode": report.exit_code,
         "findings": report.findings,
-        "load_seconds": round(report.load_seconds, 3),
+        "loadSeconds": round(report.load_seconds, 3),
         "validators": [result.as_dict() for result in report.results],
     }
 
