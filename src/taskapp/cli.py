@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import errno
 import logging
+import socket
 import sys
 
 from taskapp import __version__, logs
@@ -36,13 +38,34 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket, bound before the app starts, so a taken port is one clear line."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError as exc:
+        sock.close()
+        if exc.errno == errno.EADDRINUSE:
+            raise ConfigError(
+                f"port {port} on {host} is already in use (another taskapp, or another "
+                f"program); stop it, or pick another port: TASKAPP_PORT={port + 1} make run"
+            ) from None
+        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    sock.listen(2048)
+    sock.set_inheritable(True)
+    return sock
+
+
 def _serve(settings: Settings) -> None:
     import uvicorn
 
     from taskapp.main import create_app
 
-    app = create_app(settings)
-    uvicorn.run(
+    app = create_app(settings)  # builds, starts nothing; refuses an unsafe configuration
+    sock = _listen(settings.host, settings.port)
+    config = uvicorn.Config(
         app,
         host=settings.host,
         port=settings.port,
@@ -54,6 +77,7 @@ def _serve(settings: Settings) -> None:
         proxy_headers=False,
         timeout_graceful_shutdown=settings.shutdown_timeout,
     )
+    uvicorn.Server(config).run(sockets=[sock])
 
 
 def _migrate(settings: Settings) -> None:
@@ -89,4 +113,6 @@ def run(argv: list[str] | None = None) -> None:
             _migrate(settings)
     except ConfigError as exc:
         log.error("configuration error: %s", exc)
+        if sys.stderr.isatty():  # `make run` in a terminal: the sentence, not only the JSON line
+            sys.stderr.write(f"taskapp: {exc}\n")
         sys.exit(2)

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 from starlette.staticfiles import StaticFiles
 
 from taskapp import __version__
@@ -53,7 +54,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
             for handler in logging.getLogger().handlers:
                 handler.flush()
 
-    app = FastAPI(
+    # Swagger UI and ReDoc from the package's own copies: /docs works without the Internet.
+    app = FastAPIOffline(
         title="TaskApp",
         version=__version__,
         description="Tasks for the platform's users. Errors are RFC 9457 problem details.",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import threading
 from collections.abc import Iterator
@@ -59,6 +60,28 @@ def test_serve_refuses_public_bind_without_auth(tmp_path: Path) -> None:
     )
     assert result.returncode == 2
     assert "TASKAPP_IDENTITY_HEADER" in result.stdout
+
+
+def test_serve_on_a_taken_port_says_so_and_names_taskapp_port(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [BIN / "taskapp", "serve"],
+            env=_env(
+                TASKAPP_PORT=str(port),
+                TASKAPP_DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+            ),
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
+    assert result.returncode == 2
+    message = json.loads(result.stdout.splitlines()[-1])["msg"]
+    assert f"port {port} on 127.0.0.1 is already in use" in message
+    assert f"TASKAPP_PORT={port + 1}" in message
+    assert "Traceback" not in result.stdout + result.stderr
 
 
 def test_sigterm_finishes_in_flight_requests(tmp_path: Path) -> None:

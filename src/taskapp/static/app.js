@@ -25,9 +25,9 @@ async function api(path, options = {}) {
   }
   let message = `The server answered ${response.status}.`;
   try {
+    // The server writes `detail` for people ("Title cannot be empty."); `errors` is for programs.
     const problem = await response.json();
-    const fields = (problem.errors || []).map((e) => `${e.field}: ${e.message}`);
-    message = [problem.detail || problem.title, ...fields].filter(Boolean).join(" ");
+    message = problem.detail || problem.title || message;
   } catch { /* not a problem document: keep the status line */ }
   throw new ApiError(message);
 }
@@ -41,6 +41,11 @@ function showError(message) {
 function clearError() {
   $("error").hidden = true;
   $("error").textContent = "";
+}
+
+function showNotice(message) {
+  $("notice").textContent = message;
+  $("notice").hidden = !message;
 }
 
 function announce(message) {
@@ -153,7 +158,10 @@ function startRename(item, task) {
   input.select();
 }
 
+const EMPTY = { "": "No tasks yet.", false: "No open tasks.", true: "No done tasks." };
+
 function updateEmpty() {
+  $("empty").textContent = EMPTY[filterValue()];
   $("empty").hidden = $("tasks").children.length > 0;
 }
 
@@ -167,21 +175,31 @@ async function load(url) {
 
 function reload() {
   const filter = filterValue();
+  showNotice("");
   $("tasks").replaceChildren();
   return guarded(() => load(`${API}?limit=${PAGE}${filter ? `&completed=${filter}` : ""}`));
 }
 
 document.addEventListener("DOMContentLoaded", () => {
+  const add = $("add-form").querySelector("button[type=submit]");
   $("add-form").addEventListener("submit", (event) => {
     event.preventDefault();
+    if (add.disabled) return; // a double click, or Enter pressed twice: one task, not two
     const input = $("new-title");
+    add.disabled = true;
     guarded(async () => {
       const { data } = await api(API, { method: "POST", body: { title: input.value } });
-      if (filterValue() !== "true") $("tasks").prepend(render(data));
       input.value = "";
+      if (filterValue() === "true") {
+        // A new task is open: say where it went rather than let it vanish.
+        showNotice(`Added ${data.title}. It is not shown while "Done" is selected.`);
+      } else {
+        showNotice("");
+        $("tasks").prepend(render(data));
+      }
       updateEmpty();
       announce(`Added ${data.title}.`);
-    });
+    }).finally(() => { add.disabled = false; });
   });
   $("more").addEventListener("click", () => guarded(() => load(nextPage)));
   for (const radio of document.querySelectorAll('input[name="filter"]')) {

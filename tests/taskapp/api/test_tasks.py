@@ -221,6 +221,8 @@ async def test_invalid_update_is_422(client: httpx.AsyncClient, body: object, fi
         ("completed=maybe", "completed"),
         ("cursor=bm9wZQ", "cursor"),
         ("cursor=%25%25", "cursor"),
+        ("cursor=" + "0" * 64, "cursor"),
+        ("cursor=", "cursor"),
     ],
 )
 async def test_invalid_list_query_is_422(client: httpx.AsyncClient, query: str, field: str) -> None:
@@ -236,9 +238,60 @@ async def test_non_integer_id_is_422(client: httpx.AsyncClient) -> None:
         {
             "field": "id",
             "in": "path",
-            "message": "Input should be a valid integer, unable to parse string as an integer",
+            "message": "must be a whole number",
         }
     ]
+    assert problem["detail"] == "Id must be a whole number."
+
+
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        ({"title": ""}, "Title cannot be empty."),
+        ({"title": "\u00a0"}, "Title cannot be empty."),
+        ({"title": "x" * 501}, "Title must be at most 500 characters long."),
+        ({}, "Title is required."),
+        ({"title": "x", "colour": "red"}, "Colour is not a field of a task."),
+        ([1], "The body must be a JSON object."),
+    ],
+)
+async def test_validation_detail_reads_as_a_sentence(
+    client: httpx.AsyncClient, body: object, detail: str
+) -> None:
+    problem = _assert_problem(await client.post("/api/tasks", json=body), 422)
+    assert problem["detail"] == detail
+
+
+async def test_a_title_is_trimmed_of_exactly_the_whitespace_the_schema_names(
+    client: httpx.AsyncClient,
+) -> None:
+    # U+001C is whitespace to Python's str.strip() but not to JSON Schema's \s: it is kept.
+    assert (await _create(client, "\u2003 x \ufeff"))["title"] == "x"
+    assert (await _create(client, "\x1c"))["title"] == "\x1c"
+    # The length limit applies to what was sent, as the schema's maxLength says.
+    _assert_problem(await client.post("/api/tasks", json={"title": " " * 10 + "x" * 495}), 422)
+
+
+async def test_cursor_is_a_task_id_up_to_bigint(client: httpx.AsyncClient) -> None:
+    first = await _create(client, "older")
+    second = await _create(client, "newer")
+    page = await client.get("/api/tasks?limit=1")
+    assert page.headers["link"] == f'</api/tasks?limit=1&cursor={second["id"]}>; rel="next"'
+    assert [t["id"] for t in (await client.get(f"/api/tasks?cursor={second['id']}")).json()] == [
+        first["id"]
+    ]
+    assert len((await client.get("/api/tasks?cursor=" + "9" * 19)).json()) == 2
+
+
+@pytest.mark.parametrize("path", ["/api/tasks/1", "/api/tasks"])
+async def test_405_allow_names_every_method_of_the_path(
+    client: httpx.AsyncClient, path: str
+) -> None:
+    response = await client.put(path, json={"title": "x"})
+    _assert_problem(response, 405)
+    documented = (await client.get("/openapi.json")).json()["paths"][path.replace("1", "{id}")]
+    allowed = set(response.headers["allow"].split(", "))
+    assert allowed == {method.upper() for method in documented} | {"HEAD"}
 
 
 async def test_wrong_method_is_405_problem(client: httpx.AsyncClient) -> None:
@@ -256,7 +309,12 @@ async def test_openapi_documents_the_api(client: httpx.AsyncClient) -> None:
     schema = (await client.get("/openapi.json")).json()
     assert {"/api/tasks", "/api/tasks/{id}"} <= set(schema["paths"])
     assert "422" in schema["paths"]["/api/tasks"]["post"]["responses"]
-    assert (await client.get("/docs")).status_code == 200
+    docs = await client.get("/docs")
+    assert docs.status_code == 200
+    assert "cdn" not in docs.text.lower()  # the assets come from the package (air-gapped)
+    for asset in ("swagger-ui-bundle.js", "swagger-ui.css"):
+        assert f"/static-offline-docs/{asset}" in docs.text
+        assert (await client.get(f"/static-offline-docs/{asset}")).status_code == 200
 
 
 async def test_front_end_is_served_with_security_headers(client: httpx.AsyncClient) -> None:
