@@ -127,7 +127,9 @@ def _live_use(
                     f"{tree_item.obj.get('apiVersion')}; sync it so the object is rewritten"
                 )
         else:
-            fix = f"Argo CD app {app} renders it from a chart: bump it to one writing {row.replacement}"
+            fix = (
+                f"Argo CD app {app} renders it from a chart: bump it to one using {row.replacement}"
+            )
     else:
         fix = f"update {writer} to write {row.replacement} (kubectl-convert --output-version)"
     return ApiUse(row, kind, _ref(obj), source, fix)

@@ -92,6 +92,10 @@ def judge(
     if then:
         message = f"{ref}: kubeVersion {shown} is met from {after.minor_name} on"
         return ChartVerdict(pin, wanted, message, blocks=False)
+    if not now:
+        # Not installable before this step either: the upgrade does not make it worse.
+        message = f"{ref}: kubeVersion {shown} is not met at {after.minor_name} yet"
+        return ChartVerdict(pin, wanted, message, blocks=False)
     newer = _newer_allowing(pin, ranges, after)
     fix = f"bump it to {newer} first" if newer else "bump it first to a release that allows it"
     message = f"{ref}: kubeVersion {shown} excludes {after.minor_name}: {fix}"

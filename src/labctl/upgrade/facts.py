@@ -101,9 +101,9 @@ def versions(snap: Snapshot) -> Versions:
         apiservers["API server"] = Version.parse(snap.server_version)
     kubelets: dict[str, Version] = {}
     proxies: dict[str, Version] = {}
-    for node in snap.items("nodes") or []:
-        name = str((node.get("metadata") or {}).get("name"))
-        info = (node.get("status") or {}).get("nodeInfo") or {}
+    for node_obj in snap.items("nodes") or []:
+        name = str((node_obj.get("metadata") or {}).get("name"))
+        info = (node_obj.get("status") or {}).get("nodeInfo") or {}
         for field, into in (("kubeletVersion", kubelets), ("kubeProxyVersion", proxies)):
             try:
                 if info.get(field):
