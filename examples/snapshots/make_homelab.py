@@ -483,6 +483,7 @@ def build() -> tuple[Cluster, Obj]:
     scaling(c)
     gitops(c)
     backups(c)
+    etcd_snapshots(c)
     certificates(c)
     return c, extras(c)
 
@@ -737,6 +738,47 @@ def backups(c: Cluster) -> None:
         )
 
 
+def etcd_snapshots(c: Cluster) -> None:
+    # The tree's daily etcd-snapshot CronJob (velero namespace): last night's run completed.
+    for day in ("25", "26"):
+        name = f"etcd-snapshot-202611{day}0115"
+        c.add(
+            "jobs.batch",
+            {
+                "apiVersion": "batch/v1",
+                "kind": "Job",
+                "metadata": meta(
+                    "Job",
+                    name,
+                    "velero",
+                    labels={"app.kubernetes.io/name": "etcd-snapshot"},
+                    ownerReferences=[
+                        {
+                            "apiVersion": "batch/v1",
+                            "kind": "CronJob",
+                            "name": "etcd-snapshot",
+                            "uid": uid("CronJob", "velero", "etcd-snapshot"),
+                            "controller": True,
+                        }
+                    ],
+                ),
+                "spec": {"backoffLimit": 1},
+                "status": {
+                    "startTime": f"2026-11-{day}T01:15:00Z",
+                    "completionTime": f"2026-11-{day}T01:15:41Z",
+                    "succeeded": 1,
+                    "conditions": [
+                        {
+                            "type": "Complete",
+                            "status": "True",
+                            "lastTransitionTime": f"2026-11-{day}T01:15:41Z",
+                        }
+                    ],
+                },
+            },
+        )
+
+
 def certificates(c: Cluster) -> None:
     for name, ns, host, not_after, renewal, issuing in (
         (
@@ -918,6 +960,7 @@ def write(c: Cluster, extra: Obj) -> None:
         "deployments.apps",
         "statefulsets.apps",
         "daemonsets.apps",
+        "jobs.batch",
         "horizontalpodautoscalers.autoscaling",
         "poddisruptionbudgets.policy",
         "applications.argoproj.io",

@@ -187,6 +187,18 @@ KINDS: tuple[Kind, ...] = (
     _k("cert-manager.io/v1", "CertificateRequest", "certificaterequests", True, "cr"),
     _k("monitoring.coreos.com/v1", "PrometheusRule", "prometheusrules", True, "promrule"),
     _k("longhorn.io/v1beta2", "Volume", "volumes", True, "lhv"),
+    _k("apiextensions.k8s.io/v1", "CustomResourceDefinition", "customresourcedefinitions", False),
+    # A 1.28 server serves FlowSchema and PriorityLevelConfiguration at v1beta2 and v1beta3 (v1
+    # from 1.29); this fake keeps one version per kind, so it serves v1beta3 only.
+    _k("flowcontrol.apiserver.k8s.io/v1beta3", "FlowSchema", "flowschemas", False),
+    _k(
+        "flowcontrol.apiserver.k8s.io/v1beta3",
+        "PriorityLevelConfiguration",
+        "prioritylevelconfigurations",
+        False,
+    ),
+    # MetalLB before v0.14 served its legacy AddressPool CRD.
+    _k("metallb.io/v1beta1", "AddressPool", "addresspools", True),
 )
 _SCALABLE = {"deployments", "statefulsets", "replicasets"}
 _BY_KIND = {k.kind: k for k in KINDS}

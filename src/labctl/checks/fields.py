@@ -151,6 +151,7 @@ SHAPES: dict[str, type] = {
     "backupstoragelocations.velero.io": Custom,
     "certificates.cert-manager.io": Custom,
     "volumes.longhorn.io": Custom,
+    "jobs.batch": Custom,
 }
 
 
@@ -162,7 +163,12 @@ AREA_SOURCES: dict[str, frozenset[str]] = {
     "vault": frozenset({"vault"}),
     "argocd": frozenset({"applications.argoproj.io"}),
     "backups": frozenset(
-        {"backups.velero.io", "schedules.velero.io", "backupstoragelocations.velero.io"}
+        {
+            "backups.velero.io",
+            "schedules.velero.io",
+            "backupstoragelocations.velero.io",
+            "jobs.batch",
+        }
     ),
     "certificates": frozenset({"certificates.cert-manager.io"}),
     "storage": frozenset({"persistentvolumeclaims", "volumes.longhorn.io", "kubelet", "pods"}),

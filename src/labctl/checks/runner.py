@@ -25,6 +25,7 @@ _MODULES = (
     "vault",
     "argocd",
     "backups",
+    "etcd",
     "certificates",
     "storage",
     "scaling",

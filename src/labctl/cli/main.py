@@ -16,12 +16,14 @@ from labctl.cli import (
     argocd,
     backup,
     db,
+    etcd,
     health,
     node,
     recover,
     render,
     snapshot,
     troubleshoot,
+    upgrade,
     validate,
     vault,
     workloads,
@@ -72,6 +74,8 @@ app.command("init")(render.init)
 app.command("render")(render.render)
 app.command("bootstrap")(render.bootstrap)
 app.command("validate")(validate.validate)
+app.add_typer(upgrade.app, name="upgrade")
+app.add_typer(etcd.app, name="etcd")
 
 
 def run() -> None:

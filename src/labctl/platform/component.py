@@ -37,6 +37,8 @@ class Chart:
     repo_url: str
     name: str
     version: str
+    # The chart's Chart.yaml `kubeVersion` at that version (None: it sets none).
+    kube_version: str | None = None
 
     @property
     def oci(self) -> bool:
@@ -44,19 +46,25 @@ class Chart:
 
 
 # Upstream chart pins (release versions from the chart index).
-ARGO_CD = Chart("https://argoproj.github.io/argo-helm", "argo-cd", "10.1.1")
-VAULT = Chart("https://helm.releases.hashicorp.com", "vault", "0.34.1")
+ARGO_CD = Chart("https://argoproj.github.io/argo-helm", "argo-cd", "10.1.1", ">=1.25.0-0")
+VAULT = Chart("https://helm.releases.hashicorp.com", "vault", "0.34.1", ">= 1.20.0-0")
 KUBE_PROMETHEUS_STACK = Chart(
-    "https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "88.5.3"
+    "https://prometheus-community.github.io/helm-charts",
+    "kube-prometheus-stack",
+    "88.5.3",
+    ">=1.25.0-0",
 )
-LOKI = Chart("https://grafana-community.github.io/helm-charts", "loki", "18.11.0")
+LOKI = Chart("https://grafana-community.github.io/helm-charts", "loki", "18.11.0", ">=1.25.0-0")
 ALLOY = Chart("https://grafana.github.io/helm-charts", "alloy", "1.11.1")
-LONGHORN = Chart("https://charts.longhorn.io", "longhorn", "1.12.1")
-VELERO = Chart("https://vmware-tanzu.github.io/helm-charts", "velero", "12.1.0")
-METALLB = Chart("https://metallb.github.io/metallb", "metallb", "0.16.1")
-CERT_MANAGER = Chart("https://charts.jetstack.io", "cert-manager", "v1.21.1")
+LONGHORN = Chart("https://charts.longhorn.io", "longhorn", "1.12.1", ">=1.25.0-0")
+VELERO = Chart("https://vmware-tanzu.github.io/helm-charts", "velero", "12.1.0", ">=1.16.0-0")
+METALLB = Chart("https://metallb.github.io/metallb", "metallb", "0.16.1", ">= 1.19.0-0")
+CERT_MANAGER = Chart("https://charts.jetstack.io", "cert-manager", "v1.21.1", ">= 1.22.0-0")
 NGINX_GATEWAY_FABRIC = Chart(
-    "oci://ghcr.io/nginx/charts/nginx-gateway-fabric", "nginx-gateway-fabric", "2.6.7"
+    "oci://ghcr.io/nginx/charts/nginx-gateway-fabric",
+    "nginx-gateway-fabric",
+    "2.6.7",
+    ">= 1.31.0-0",
 )
 # Gateway API CRDs: NGINX Gateway Fabric expects them installed; taken from the upstream tag.
 GATEWAY_API_REPO = "https://github.com/kubernetes-sigs/gateway-api.git"

@@ -1,0 +1,225 @@
+"""`labctl upgrade plan|node`: Kubernetes minor upgrades, planned, checked and driven per node.
+
+Exit codes: 0 done (or nothing blocks the plan), 1 failed, 2 usage, 3 a step is blocked or the
+plan was refused, 4 cluster/API error, 5 timed out (a node never came back Ready).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from labctl.cli._ops import (
+    EXIT_REFUSED,
+    Context,
+    Force,
+    Kubeconfig,
+    Reason,
+    RequestTimeout,
+    Yes,
+    connect_to,
+    err,
+    errors_to_exit_codes,
+    run_plan,
+    terminal_ask,
+)
+
+if TYPE_CHECKING:
+    from labctl.upgrade.plan import PlanInputs, UpgradePlan
+
+app = typer.Typer(help="Kubernetes minor upgrades: plan the steps, then upgrade node by node.")
+
+To = Annotated[str, typer.Option("--to", help="The target minor version, e.g. 1.34.")]
+Tree = Annotated[
+    Path | None, typer.Option("--tree", help="The rendered GitOps tree to check as well.")
+]
+Charts = Annotated[
+    Path | None,
+    typer.Option("--charts", help="A folder of pulled charts (Chart.yaml) for their kubeVersion."),
+]
+
+
+@app.command()
+def plan(
+    to: To,
+    snapshot: Annotated[
+        Path | None, typer.Option(help="Plan from a saved snapshot folder instead of the cluster.")
+    ] = None,
+    tree: Tree = None,
+    charts: Charts = None,
+    output: Annotated[str, typer.Option("-o", "--output", help="table, json or markdown.")] = (
+        "table"
+    ),
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    request_timeout: RequestTimeout = 10.0,
+) -> None:
+    """The minor steps from the running version to --to, and what each one needs.
+
+    Per step: APIs it removes that the cluster or the tree still use, pinned charts and CRDs
+    against the new version, etcd and Velero backups, and the nodes in order with the drain
+    preflight and the commands to run on each. Exits 3 if a step is blocked."""
+    import json
+
+    from labctl.upgrade import report
+
+    if output not in ("table", "json", "markdown"):
+        raise typer.BadParameter(f"unknown output {output!r}: use table, json or markdown")
+    with errors_to_exit_codes():
+        result = _build(to, snapshot, tree, charts, kubeconfig, context, request_timeout)
+    if output == "json":
+        typer.echo(json.dumps(report.to_json(result), indent=2))
+    elif output == "markdown":
+        typer.echo(report.to_markdown(result), nl=False)
+    else:
+        typer.echo(report.to_text(result))
+    if result.blocked:
+        raise typer.Exit(EXIT_REFUSED)
+
+
+def _inputs(
+    to: str,
+    snapshot: Path | None,
+    tree: Path | None,
+    charts: Path | None,
+    kubeconfig: Path | None,
+    context: str | None,
+    timeout: float,
+) -> PlanInputs:
+    from labctl.cluster.snapshot import Snapshot
+    from labctl.kubeversion import Version, VersionError
+    from labctl.upgrade import apis, facts
+    from labctl.upgrade import charts as chart_data
+    from labctl.upgrade.plan import PlanInputs
+    from labctl.validate.tree import load_tree
+
+    try:
+        target = Version.parse(to)
+    except VersionError as error:
+        raise typer.BadParameter(str(error), param_hint="--to") from None
+    for folder, flag in ((snapshot, "--snapshot"), (tree, "--tree"), (charts, "--charts")):
+        if folder is not None and not folder.is_dir():
+            raise typer.BadParameter(f"{folder} is not a folder", param_hint=flag)
+    if snapshot is not None:
+        cluster = Snapshot.load(snapshot)
+    else:
+        cluster = facts.read_live(connect_to(kubeconfig, context, timeout))
+    objects: list[apis.TreeObject] = []
+    if tree is not None:
+        loaded = load_tree(tree)
+        for problem in loaded.errors:
+            err(f"tree: {problem}")
+        objects = [apis.TreeObject(m.path, m.obj) for m in loaded.manifests]
+    return PlanInputs(cluster, target, objects, chart_data.known_ranges(charts))
+
+
+def _build(
+    to: str,
+    snapshot: Path | None,
+    tree: Path | None,
+    charts: Path | None,
+    kubeconfig: Path | None,
+    context: str | None,
+    timeout: float,
+) -> UpgradePlan:
+    from labctl.upgrade.plan import PlanError, build_plan
+
+    inputs = _inputs(to, snapshot, tree, charts, kubeconfig, context, timeout)
+    try:
+        return build_plan(inputs)
+    except PlanError as error:
+        raise typer.BadParameter(str(error), param_hint="--to") from None
+
+
+@app.command()
+def node(
+    name: Annotated[str, typer.Argument(help="The node to upgrade.")],
+    to: To,
+    continue_: Annotated[
+        bool,
+        typer.Option("--continue", help="The commands ran on the node: verify, uncordon, settle."),
+    ] = False,
+    tree: Tree = None,
+    charts: Charts = None,
+    yes: Yes = False,
+    force: Force = False,
+    reason: Reason = None,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Give up each phase after this many seconds.")
+    ] = 900.0,
+    poll_interval: Annotated[float, typer.Option(hidden=True)] = 5.0,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    request_timeout: RequestTimeout = 10.0,
+) -> None:
+    """Upgrade NODE to --to: plan, drain (with its preflight), pause for the node's commands,
+    then verify the kubelet's version and Ready, uncordon, and wait for its workloads.
+
+    Without a terminal the pause ends the command: run the printed commands on the node, then
+    run it again with --continue."""
+    from labctl.actions import drain
+    from labctl.actions.kube import get_json
+    from labctl.kubeversion import Version, VersionError
+    from labctl.upgrade import node as flow
+    from labctl.upgrade import report
+
+    try:
+        target = Version.parse(to)
+    except VersionError as error:
+        raise typer.BadParameter(str(error), param_hint="--to") from None
+    with errors_to_exit_codes():
+        client = connect_to(kubeconfig, context, request_timeout)
+        apply = flow.step_applier(client, poll_interval)
+        if not continue_:
+            result = _build(to, None, tree, charts, kubeconfig, context, request_timeout)
+            step = next((s for s in result.steps if s.target == result.target), None)
+            entry = next((n for n in step.nodes if n.name == name), None) if step else None
+            if step is None or entry is None:
+                err(f"{name} is already at {result.target.minor_name} or is not a node here")
+                return
+            if step.number != 1:
+                first = result.steps[0].title
+                err(
+                    f"refused: {name} needs {len(result.steps)} minor steps; kubeadm skips none "
+                    f"(start with --to {result.steps[0].target.minor_name}: {first})"
+                )
+                raise typer.Exit(EXIT_REFUSED)
+            _refuse_blocked(step, name, force, reason)
+            typer.echo(report.to_text(result, commands=False).split("\n\n")[0])
+            inputs = drain.read_inputs(client, name)
+            workloads = flow.workloads_of(client, list(inputs.pods))
+            drained = flow.plan_drain(inputs, workloads, result.target.minor_name)
+            run_plan(
+                drained,
+                apply,
+                yes=yes,
+                force=force,
+                reason=reason,
+                timeout=timeout or None,
+                retry_interval=poll_interval,
+            )
+            typer.echo(f"\nNow run on {name} ({entry.role}):")
+            typer.echo("\n".join(f"  $ {c}" for c in entry.commands))
+            ask = terminal_ask()
+            if ask is None or not ask("Have these commands finished on the node?"):
+                typer.echo(f"\nThen: labctl upgrade node {name} --to {to} --continue")
+                return
+        finish = flow.plan_finish(get_json(client, "Node", name), target)
+        run_plan(finish, apply, yes=True, timeout=timeout or None, retry_interval=poll_interval)
+        typer.echo(f"{name} is at {target.minor_name}, Ready, uncordoned; its workloads are back.")
+
+
+def _refuse_blocked(step: object, name: str, force: bool, reason: str | None) -> None:
+    from labctl.upgrade.plan import UpgradeStep
+
+    assert isinstance(step, UpgradeStep)
+    other = f"drain {name}: "
+    blockers = [b for b in step.blockers if not b.startswith("drain ") or b.startswith(other)]
+    # The drain's own refusals are judged by its plan (with --force --reason); the rest here.
+    blockers = [b for b in blockers if not b.startswith(other)]
+    if blockers and not (force and reason and reason.strip()):
+        err(f"refused: step {step.title} is blocked: " + "; ".join(blockers))
+        err("override with --force --reason TEXT")
+        raise typer.Exit(EXIT_REFUSED)

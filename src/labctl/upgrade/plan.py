@@ -1,0 +1,385 @@
+"""`labctl upgrade plan`: the minor steps to a target version, and what each one needs.
+
+kubeadm upgrades one minor version at a time, so the path from the running version (the
+lowest of kube-apiserver and the kubelets) to the target is one step per minor. Each step
+lists the APIs it removes that something still uses, the pinned charts and CRDs against the
+new version, etcd and Velero backups, and the nodes in order (control plane first), each with
+the preflight of `labctl node drain` and the commands a person runs on it. A step with a
+blocker is refused (exit 3) with what blocks it.
+
+Pure: `build_plan(PlanInputs) -> UpgradePlan`; `facts` reads the inputs live or offline.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from labctl.actions import drain
+from labctl.checks import etcd as etcd_check
+from labctl.cluster.snapshot import Snapshot, parse_time
+from labctl.kubeversion import Version
+from labctl.upgrade import apis, charts, commands, skew
+from labctl.upgrade.facts import CRDS, JOBS, Versions, family_resource, versions
+from labctl.upgrade.removed_apis import READ_ON, REMOVED, SOURCE
+
+Obj = dict[str, Any]
+CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
+
+
+@dataclass(frozen=True)
+class Finding:
+    area: str  # skew, api, chart, crd, etcd, velero
+    message: str
+    blocks: bool = False
+    fix: str = ""
+
+
+@dataclass(frozen=True)
+class NodeStep:
+    name: str
+    role: str
+    kubelet: str
+    refusals: tuple[str, ...]
+    warnings: tuple[str, ...]
+    commands: tuple[str, ...]
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.refusals)
+
+
+@dataclass(frozen=True)
+class UpgradeStep:
+    number: int
+    source: Version
+    target: Version
+    control_plane: str  # what happens to the control plane in this step
+    findings: tuple[Finding, ...]
+    nodes: tuple[NodeStep, ...]
+
+    @property
+    def title(self) -> str:
+        return f"{self.source.minor_name} -> {self.target.minor_name}"
+
+    @property
+    def blockers(self) -> list[str]:
+        out = [f.message + (f": {f.fix}" if f.fix else "") for f in self.findings if f.blocks]
+        for node in self.nodes:
+            out += [f"drain {node.name}: {r}" for r in node.refusals]
+        return out
+
+
+@dataclass(frozen=True)
+class UpgradePlan:
+    apiserver: str
+    lowest_kubelet: str
+    target: Version
+    before: tuple[Finding, ...]
+    steps: tuple[UpgradeStep, ...]
+    notes: tuple[str, ...] = ()
+
+    @property
+    def blockers(self) -> list[str]:
+        out = [f.message + (f": {f.fix}" if f.fix else "") for f in self.before if f.blocks]
+        for step in self.steps:
+            out += [f"step {step.number} ({step.title}): {b}" for b in step.blockers]
+        return out
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.blockers)
+
+
+@dataclass
+class PlanInputs:
+    cluster: Snapshot
+    target: Version
+    tree: Sequence[apis.TreeObject] = ()
+    chart_ranges: dict[tuple[str, str], str] = field(default_factory=dict)
+    now: datetime | None = None  # the time backups are judged at (default: the snapshot's)
+
+
+class PlanError(ValueError):
+    """The plan cannot be made (bad target, no version known); the message says why."""
+
+
+def build_plan(inputs: PlanInputs) -> UpgradePlan:
+    snap = inputs.cluster
+    found = versions(snap)
+    if not found.apiservers:
+        raise PlanError("the API server's version is unknown (no /version, no kube-apiserver pod)")
+    apiserver = min(found.apiservers.values())
+    lowest_kubelet = min(found.kubelets.values(), default=apiserver)
+    start = min(apiserver, lowest_kubelet)
+    target = inputs.target
+    if target.major != start.major or start.minors_to(target) <= 0:
+        raise PlanError(
+            f"--to {target.minor_name} is not newer than the running {start.minor_name} "
+            f"(kube-apiserver {apiserver}, lowest kubelet {lowest_kubelet})"
+        )
+    now = inputs.now or snap.taken_at
+    before = _before(snap, found, inputs, start, now)
+    steps = []
+    minor = Version(start.major, start.minor)
+    number = 1
+    while minor < Version(target.major, target.minor):
+        nxt = minor.next_minor()
+        steps.append(_step(number, minor, nxt, snap, found, inputs, now))
+        minor, number = nxt, number + 1
+    notes = (
+        f"removed APIs: {SOURCE} (read {READ_ON})",
+        f"version skew: {skew.SOURCE}",
+    )
+    return UpgradePlan(str(apiserver), str(lowest_kubelet), target, before, tuple(steps), notes)
+
+
+# --- before the first step -------------------------------------------------------------------
+
+
+def _before(
+    snap: Snapshot, found: Versions, inputs: PlanInputs, start: Version, now: datetime
+) -> tuple[Finding, ...]:
+    out = [
+        Finding("skew", problem, blocks=True)
+        for problem in skew.current_problems(
+            found.apiservers, found.kubelets, found.proxies, found.controllers
+        )
+    ]
+    live, missing = apis.live_uses(snap, inputs.tree)
+    for use in [*apis.tree_uses(inputs.tree), *live]:
+        removed = use.api.removed_in
+        if removed is None:
+            out.append(_api_finding(use, f"{use.api.note}", blocks=True))
+        elif Version.parse(removed) <= start:
+            out.append(_api_finding(use, f"already removed in {removed}", blocks=False))
+    relevant = _relevant_families(start)
+    missing = [m for m in missing if m in relevant]
+    if missing:
+        out.append(
+            Finding(
+                "api",
+                f"{len(missing)} kinds with APIs removed on the way are not in the snapshot, so "
+                f"not checked: {', '.join(missing)}",
+                fix="kubectl get <resource> -A -o json > <resource>.json in the snapshot folder",
+            )
+        )
+    return tuple(out)
+
+
+def _relevant_families(start: Version) -> set[str]:
+    """The resources with an API removed after `start` (or a component's own removed API)."""
+    out = set()
+    for row in REMOVED:
+        if row.removed_in is None or Version.parse(row.removed_in) > start:
+            out |= {family_resource(row.group, kind) for kind in row.kinds}
+    return out
+
+
+def _api_finding(use: apis.ApiUse, why: str, blocks: bool) -> Finding:
+    message = f"{use.object} uses {use.api.api_version} ({why}; {use.source})"
+    return Finding("api", message, blocks=blocks, fix=use.fix)
+
+
+# --- one step --------------------------------------------------------------------------------
+
+
+def _step(
+    number: int,
+    source: Version,
+    target: Version,
+    snap: Snapshot,
+    found: Versions,
+    inputs: PlanInputs,
+    now: datetime,
+) -> UpgradeStep:
+    findings: list[Finding] = []
+    findings += _removed_apis(inputs, snap, target)
+    findings += _charts(inputs, source, target)
+    findings += _crds(inputs, snap, source, target)
+    already = {n: max(v, source) for n, v in found.kubelets.items()}
+    findings += [Finding("skew", p, blocks=True) for p in skew.step_problems(target, already)]
+    findings += _etcd(snap, found, now, first=number == 1)
+    findings += _velero(snap, now)
+    apiserver = min(found.apiservers.values())
+    control_plane = (
+        f"kubeadm upgrade apply v{target.minor_name}.x on the first control-plane node"
+        if apiserver < target
+        else f"control plane already at {apiserver}"
+    )
+    nodes = _nodes(snap, found, source, target, apiserver < target)
+    return UpgradeStep(number, source, target, control_plane, tuple(findings), tuple(nodes))
+
+
+def _removed_apis(inputs: PlanInputs, snap: Snapshot, target: Version) -> list[Finding]:
+    live, _missing = apis.live_uses(snap, inputs.tree)
+    out = []
+    for use in [*apis.tree_uses(inputs.tree), *live]:
+        if use.api.removed_in == target.minor_name:
+            out.append(
+                _api_finding(use, f"removed in {target.minor_name}", blocks=not _only_stale(use))
+            )
+    return out
+
+
+def _only_stale(use: apis.ApiUse) -> bool:
+    # The tree already writes the new version: Argo CD's next sync rewrites the object.
+    return "already uses" in use.fix
+
+
+def _charts(inputs: PlanInputs, source: Version, target: Version) -> list[Finding]:
+    applications = [
+        (item.path, item.obj) for item in inputs.tree if item.obj.get("kind") == "Application"
+    ]
+    out = []
+    allowed = 0
+    for pin in charts.pins(applications):
+        verdict = charts.judge(pin, inputs.chart_ranges, source, target)
+        if verdict.blocks or not verdict.message.endswith("allows it"):
+            out.append(Finding("chart", verdict.message, blocks=verdict.blocks))
+        else:
+            allowed += 1
+    if allowed:
+        out.append(Finding("chart", f"{allowed} pinned charts allow {target.minor_name}"))
+    return out
+
+
+def _crds(inputs: PlanInputs, snap: Snapshot, source: Version, target: Version) -> list[Finding]:
+    crds = [
+        (f"tree {i.path}", i.obj)
+        for i in inputs.tree
+        if i.obj.get("kind") == "CustomResourceDefinition"
+    ]
+    crds += [("live", crd) for crd in snap.items(CRDS) or []]
+    out = []
+    for where, crd in crds:
+        name = (crd.get("metadata") or {}).get("name")
+        for minor, feature in charts.crd_needs(crd):
+            needed = Version.parse(minor)
+            if source < needed <= target:
+                out.append(
+                    Finding("crd", f"CRD {name} ({where}) uses {feature}: served from {minor} on")
+                )
+    return out
+
+
+def _etcd(snap: Snapshot, found: Versions, now: datetime, first: bool) -> list[Finding]:
+    version = ", ".join(f"{tag} on {node}" for node, tag in sorted(found.etcd.items()))
+    out = [Finding("etcd", f"etcd {version or 'version unknown (no etcd pod seen)'}")]
+    if not first:
+        out.append(
+            Finding("etcd", "take a fresh snapshot before this step", fix="labctl etcd snapshot")
+        )
+        return out
+    jobs = snap.items(JOBS)
+    if jobs is None:
+        out.append(
+            Finding(
+                "etcd",
+                "etcd snapshots unknown (jobs.batch not collected)",
+                blocks=True,
+                fix="labctl etcd snapshot",
+            )
+        )
+        return out
+    newest = etcd_check.newest_snapshot(jobs)
+    if newest is None:
+        out.append(Finding("etcd", "no etcd snapshot", blocks=True, fix="labctl etcd snapshot"))
+        return out
+    job, when = newest
+    age = now - when
+    name = (job.get("metadata") or {}).get("name")
+    if age > etcd_check.MAX_AGE:
+        message = f"newest etcd snapshot {name} is {etcd_check.age_text(age)} old (over 24h)"
+        out.append(Finding("etcd", message, blocks=True, fix="labctl etcd snapshot"))
+    else:
+        out.append(Finding("etcd", f"etcd snapshot {name}, {etcd_check.age_text(age)} old"))
+    return out
+
+
+def _velero(snap: Snapshot, now: datetime) -> list[Finding]:
+    locations = snap.items("backupstoragelocations.velero.io")
+    backups = snap.items("backups.velero.io")
+    if locations is None or backups is None:
+        return [Finding("velero", "Velero backups unknown (not collected)")]
+    out = []
+    any_completed = False
+    for location in sorted(locations, key=lambda o: str(o["metadata"]["name"])):
+        name = str(location["metadata"]["name"])
+        done = [
+            (parse_time((b.get("status") or {}).get("completionTimestamp")), b)
+            for b in backups
+            if (b.get("spec") or {}).get("storageLocation") == name
+            and (b.get("status") or {}).get("phase") == "Completed"
+        ]
+        dated = [(when, b) for when, b in done if when is not None]
+        if not dated:
+            out.append(Finding("velero", f"location {name}: no Completed backup"))
+            continue
+        any_completed = True
+        when, backup = max(dated, key=lambda pair: pair[0])
+        age = etcd_check.age_text(now - when)
+        out.append(
+            Finding(
+                "velero",
+                f"location {name}: newest Completed {backup['metadata']['name']} ({age} old)",
+            )
+        )
+    if not any_completed:
+        out.append(
+            Finding(
+                "velero",
+                "no Completed Velero backup in any location",
+                blocks=True,
+                fix="labctl backup create",
+            )
+        )
+    return out
+
+
+def _nodes(
+    snap: Snapshot, found: Versions, source: Version, target: Version, control_plane_moves: bool
+) -> list[NodeStep]:
+    nodes = snap.items("nodes") or []
+    pods = snap.items("pods") or []
+    budgets = snap.items("poddisruptionbudgets.policy") or []
+    ordered = sorted(nodes, key=lambda n: (not _is_control_plane(n), str(n["metadata"]["name"])))
+    out = []
+    first_done = not control_plane_moves
+    for node in ordered:
+        name = str(node["metadata"]["name"])
+        kubelet = found.kubelets.get(name)
+        if kubelet is not None and kubelet >= target:
+            continue
+        if _is_control_plane(node):
+            role = commands.CONTROL_PLANE if first_done else commands.FIRST_CONTROL_PLANE
+            first_done = True
+        else:
+            role = commands.WORKER
+        on_node = [p for p in pods if (p.get("spec") or {}).get("nodeName") == name]
+        preflight = drain.plan_drain(drain.DrainInputs(node, on_node, budgets))
+        os_image = str(((node.get("status") or {}).get("nodeInfo") or {}).get("osImage", ""))
+        out.append(
+            NodeStep(
+                name,
+                role,
+                _kubelet_at(kubelet, source),
+                preflight.refusals,
+                preflight.warnings,
+                tuple(commands.node_commands(role, source, target, os_image)),
+            )
+        )
+    return out
+
+
+def _kubelet_at(kubelet: Version | None, source: Version) -> str:
+    """The kubelet's version when this step starts (earlier steps upgraded it)."""
+    if kubelet is None:
+        return "?"
+    return str(kubelet) if kubelet >= source else f"{source.minor_name}.x"
+
+
+def _is_control_plane(node: Obj) -> bool:
+    return CONTROL_PLANE_LABEL in ((node.get("metadata") or {}).get("labels") or {})
