@@ -17,7 +17,7 @@ import yaml
 
 from labctl.checks.fields import SHAPES
 from labctl.cluster.kinds import BY_KIND, SNAPSHOT_KINDS
-from labctl.cluster.snapshot import Snapshot, decode_list, parse_time
+from labctl.cluster.snapshot import Snapshot, decode_items, parse_time
 
 
 def snapshot_of(docs: list[dict[str, Any]]) -> Snapshot:
@@ -42,12 +42,13 @@ def load_fixture(path: Path) -> Snapshot:
 
 def projected(snap: Snapshot) -> Snapshot:
     """The snapshot as `labctl health --snapshot` reads it: only the fields in SHAPES."""
-    resources = {
-        resource: decode_list(msgspec.json.encode({"items": items}), SHAPES[resource])
+    decoded = {
+        resource: decode_items(resource, msgspec.json.encode({"items": items}), SHAPES[resource])
         for resource, items in snap.resources.items()
     }
     return Snapshot(
-        resources=resources,
+        resources={resource: d.items for resource, d in decoded.items()},
+        bad_objects={resource: d.bad for resource, d in decoded.items() if d.bad},
         extras=snap.extras,
         extra_statuses=snap.extra_statuses,
         taken_at=snap.taken_at,
