@@ -1,6 +1,7 @@
 """Fixture snapshots for check tests: one YAML file, several documents.
 
-Each document is a Kubernetes object (filed under its kind's resource), an
+Each document is a Kubernetes object (filed under its kind's resource), a
+`{kind: List, resource, items}` list as the API server sends it (items without `kind`), an
 `{kind: Extra, path, body, status?}` extras body, or
 `{kind: SnapshotMeta, takenAt, serverVersion?, notServed?}`.
 Every kind labctl collects counts as collected (empty unless objects are given); extras
@@ -20,6 +21,9 @@ from labctl.cluster.kinds import BY_KIND, SNAPSHOT_KINDS
 from labctl.cluster.snapshot import Snapshot, decode_items, parse_time
 
 
+_RESOURCE = {(k.api_version, k.kind): k.resource for k in SNAPSHOT_KINDS}
+
+
 def snapshot_of(docs: list[dict[str, Any]]) -> Snapshot:
     snap = Snapshot(resources={k.resource: [] for k in SNAPSHOT_KINDS})
     for doc in docs:
@@ -27,12 +31,15 @@ def snapshot_of(docs: list[dict[str, Any]]) -> Snapshot:
             snap.taken_at = parse_time(doc["takenAt"]) or snap.taken_at
             snap.server_version = doc.get("serverVersion")
             snap.not_served = set(doc.get("notServed", []))
+        elif doc["kind"] == "List":
+            snap.resources[doc["resource"]].extend(doc["items"])
         elif doc["kind"] == "Extra":
             snap.extras[doc["path"]] = doc["body"]
             if "status" in doc:
                 snap.extra_statuses[doc["path"]] = doc["status"]
         else:
-            snap.resources[BY_KIND[doc["kind"]].resource].append(doc)
+            key = (doc.get("apiVersion", ""), doc["kind"])
+            snap.resources[_RESOURCE.get(key) or BY_KIND[doc["kind"]].resource].append(doc)
     return snap
 
 

@@ -41,6 +41,7 @@ class Condition(TypedDict, total=False):
     status: str
     reason: str
     message: str
+    lastTransitionTime: str
 
 
 class NodeInfo(TypedDict, total=False):
