@@ -485,7 +485,177 @@ def build() -> tuple[Cluster, Obj]:
     backups(c)
     etcd_snapshots(c)
     certificates(c)
+    services(c)
+    platform(c)
     return c, extras(c)
+
+
+def _ready(pod: Obj) -> bool:
+    conditions = pod["status"].get("conditions") or []
+    return any(x["type"] == "Ready" and x["status"] == "True" for x in conditions)
+
+
+def services(c: Cluster) -> None:
+    """A Service and its EndpointSlice per Deployment/StatefulSet, from its pods' readiness."""
+    for resource in ("deployments.apps", "statefulsets.apps"):
+        for workload in c.objects.get(resource, []):
+            ns, name = workload["metadata"]["namespace"], workload["metadata"]["name"]
+            selector = workload["spec"]["selector"]["matchLabels"]
+            pods = [
+                p
+                for p in c.objects["pods"]
+                if p["metadata"]["namespace"] == ns
+                and all(p["metadata"].get("labels", {}).get(k) == v for k, v in selector.items())
+            ]
+            c.add(
+                "services",
+                {
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "metadata": meta("Service", name, ns),
+                    "spec": {
+                        "type": "ClusterIP",
+                        "selector": selector,
+                        "ports": [{"name": "http", "port": 80, "protocol": "TCP"}],
+                    },
+                },
+            )
+            endpoints = [
+                {
+                    "addresses": [f"10.244.1.{10 + i}"],
+                    "conditions": {"ready": _ready(p), "serving": _ready(p), "terminating": False},
+                    "nodeName": p["spec"]["nodeName"],
+                    "targetRef": {"kind": "Pod", "name": p["metadata"]["name"], "namespace": ns},
+                }
+                for i, p in enumerate(pods)
+            ]
+            c.add(
+                "endpointslices.discovery.k8s.io",
+                {
+                    "apiVersion": "discovery.k8s.io/v1",
+                    "kind": "EndpointSlice",
+                    "metadata": meta(
+                        "EndpointSlice",
+                        f"{name}-abcde",
+                        ns,
+                        labels={"kubernetes.io/service-name": name},
+                    ),
+                    "addressType": "IPv4",
+                    "endpoints": endpoints,
+                    "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+                },
+            )
+
+
+def platform(c: Cluster) -> None:
+    """Namespaces, the issuer, the webhooks, the health CronJob and the PVs behind the PVCs."""
+    for ns in sorted({p["metadata"]["namespace"] for p in c.objects["pods"]} | {"default"}):
+        c.add(
+            "namespaces",
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": meta("Namespace", ns, labels={"kubernetes.io/metadata.name": ns}),
+                "spec": {"finalizers": ["kubernetes"]},
+                "status": {"phase": "Active"},
+            },
+        )
+    ready = {"type": "Ready", "status": "True", "reason": "ACMEAccountRegistered"}
+    c.add(
+        "clusterissuers.cert-manager.io",
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "ClusterIssuer",
+            "metadata": meta("ClusterIssuer", "letsencrypt-prod"),
+            "spec": {"acme": {"server": "https://acme-v02.api.letsencrypt.org/directory"}},
+            "status": {"conditions": [ready]},
+        },
+    )
+    for kind, resource, name, service, ns in (
+        (
+            "ValidatingWebhookConfiguration",
+            "validatingwebhookconfigurations.admissionregistration.k8s.io",
+            "cert-manager-webhook",
+            "cert-manager-webhook",
+            "cert-manager",
+        ),
+        (
+            "MutatingWebhookConfiguration",
+            "mutatingwebhookconfigurations.admissionregistration.k8s.io",
+            "vault-agent-injector-cfg",
+            "vault-agent-injector",
+            "vault",
+        ),
+    ):
+        c.add(
+            resource,
+            {
+                "apiVersion": "admissionregistration.k8s.io/v1",
+                "kind": kind,
+                "metadata": meta(kind, name),
+                "webhooks": [
+                    {
+                        "name": f"{service}.example.com",
+                        "admissionReviewVersions": ["v1"],
+                        "clientConfig": {
+                            "service": {"namespace": ns, "name": service, "port": 443}
+                        },
+                        "failurePolicy": "Fail" if kind.startswith("Validating") else "Ignore",
+                        "sideEffects": "None",
+                    }
+                ],
+            },
+        )
+    c.add(
+        "cronjobs.batch",
+        {
+            "apiVersion": "batch/v1",
+            "kind": "CronJob",
+            "metadata": meta("CronJob", "labctl-health", "monitoring"),
+            "spec": {"schedule": "*/5 * * * *", "suspend": False, "jobTemplate": {"spec": {}}},
+            "status": {
+                "lastScheduleTime": "2026-11-26T05:55:00Z",
+                "lastSuccessfulTime": "2026-11-26T05:55:21Z",
+            },
+        },
+    )
+    job_ref = {"apiVersion": "batch/v1", "kind": "CronJob", "name": "labctl-health"}
+    c.add(
+        "jobs.batch",
+        {
+            "apiVersion": "batch/v1",
+            "kind": "Job",
+            "metadata": meta(
+                "Job",
+                "labctl-health-29400355",
+                "monitoring",
+                ownerReferences=[{**job_ref, "controller": True, "uid": uid("CronJob", "x")}],
+            ),
+            "spec": {"backoffLimit": 0},
+            "status": {
+                "startTime": "2026-11-26T05:55:00Z",
+                "completionTime": "2026-11-26T05:55:21Z",
+                "succeeded": 1,
+                "conditions": [{"type": "Complete", "status": "True"}],
+            },
+        },
+    )
+    for claim in c.objects.get("persistentvolumeclaims", []):
+        ns, name = claim["metadata"]["namespace"], claim["metadata"]["name"]
+        c.add(
+            "persistentvolumes",
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolume",
+                "metadata": meta("PersistentVolume", f"pvc-{uid('PVC', ns, name)}"),
+                "spec": {
+                    "claimRef": {"kind": "PersistentVolumeClaim", "namespace": ns, "name": name},
+                    "persistentVolumeReclaimPolicy": "Delete",
+                    "storageClassName": "longhorn",
+                },
+                "status": {"phase": "Bound"},
+            },
+        )
 
 
 def hpa(
@@ -846,7 +1016,15 @@ def certificates(c: Cluster) -> None:
 
 
 def extras(c: Cluster) -> Obj:
-    out: Obj = {}
+    # kubeadm's serving certificate, a year from the cluster's creation.
+    out: Obj = {
+        "apiserver/serving-certificate.json": {
+            "subject": "CN=kube-apiserver",
+            "issuer": "CN=kubernetes",
+            "notBefore": "2026-09-14T09:55:00Z",
+            "notAfter": "2027-09-14T10:00:00Z",
+        }
+    }
     for pod, active in (("vault-0", True), ("vault-1", False)):
         out[f"vault/{pod}/sys-health.json"] = {
             "initialized": True,
@@ -969,6 +1147,22 @@ def write(c: Cluster, extra: Obj) -> None:
         "backupstoragelocations.velero.io",
         "certificates.cert-manager.io",
         "volumes.longhorn.io",
+        "namespaces",
+        "services",
+        "endpointslices.discovery.k8s.io",
+        "persistentvolumes",
+        "events",
+        "jobs.batch",
+        "cronjobs.batch",
+        "ingresses.networking.k8s.io",
+        "ingressclasses.networking.k8s.io",
+        "gateways.gateway.networking.k8s.io",
+        "httproutes.gateway.networking.k8s.io",
+        "validatingwebhookconfigurations.admissionregistration.k8s.io",
+        "mutatingwebhookconfigurations.admissionregistration.k8s.io",
+        "issuers.cert-manager.io",
+        "clusterissuers.cert-manager.io",
+        "certificaterequests.cert-manager.io",
     ):
         body = {
             "apiVersion": "v1",

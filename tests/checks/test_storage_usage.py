@@ -28,6 +28,7 @@ def test_only_pvcs_on_unread_nodes_are_unknown() -> None:
             "persistentvolumeclaims": [_pvc("a"), _pvc("b"), _pvc("unmounted")],
             "pods": [_pod("pa", "n1", "a"), _pod("pb", "n2", "b")],
             "volumes.longhorn.io": [],
+            "persistentvolumes": [],
         },
         extras={"kubelet/n1/stats-summary.json": _stats("n1", "a", 80)},
         gaps={"extras/kubelet/n2/stats-summary.json": "node n2 is not Ready"},
@@ -45,7 +46,11 @@ def test_only_pvcs_on_unread_nodes_are_unknown() -> None:
 
 def test_without_pods_every_bound_pvc_without_stats_is_unknown() -> None:
     snap = Snapshot(
-        resources={"persistentvolumeclaims": [_pvc("a"), _pvc("b")], "volumes.longhorn.io": []},
+        resources={
+            "persistentvolumeclaims": [_pvc("a"), _pvc("b")],
+            "volumes.longhorn.io": [],
+            "persistentvolumes": [],
+        },
         extras={"kubelet/n1/stats-summary.json": _stats("n1", "a", 10)},
         gaps={"extras/kubelet/n2/stats-summary.json": "timeout after 10s"},
     )

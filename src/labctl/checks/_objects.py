@@ -22,6 +22,12 @@ def qualified(obj: Obj) -> str:
     return f"{ns}/{name(obj)}" if ns else name(obj)
 
 
+def shown(obj: Obj, home: str) -> str:
+    """The name, with its namespace when that is not `home` (the kind's usual namespace)."""
+    ns = namespace(obj)
+    return f"{ns}/{name(obj)}" if ns and ns != home else name(obj)
+
+
 def labels(obj: Obj) -> dict[str, str]:
     return (obj.get("metadata") or {}).get("labels") or {}
 
@@ -36,7 +42,7 @@ def spec(obj: Obj) -> Obj:
 
 def condition(obj: Obj, type_: str) -> Obj | None:
     for cond in status(obj).get("conditions") or []:
-        if cond.get("type") == type_:
+        if isinstance(cond, dict) and cond.get("type") == type_:
             return dict(cond)
     return None
 

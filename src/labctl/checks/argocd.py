@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from labctl.checks._objects import name, status
+from labctl.checks._objects import shown, status
 from labctl.checks.model import Severity, Subject, Verdict, check
 from labctl.cluster.snapshot import Obj, Snapshot
 
 Results = Iterator[tuple[Subject, Verdict]]
 
+HOME = "argocd"  # where Applications live unless apps-in-any-namespace is on
 HINT_DIFF = "labctl troubleshoot argocd {name}; labctl argocd sync {name} (or fix Git)"
 
 
@@ -28,7 +29,7 @@ def _apps(snap: Snapshot) -> list[Obj]:
 def app_out_of_sync(snap: Snapshot) -> Results:
     for app in _apps(snap):
         sync = (status(app).get("sync") or {}).get("status")
-        yield app, f"Application {name(app)} is OutOfSync" if sync == "OutOfSync" else None
+        yield app, f"Application {shown(app, HOME)} is OutOfSync" if sync == "OutOfSync" else None
 
 
 @check(
@@ -47,7 +48,7 @@ def app_degraded(snap: Snapshot) -> Results:
             yield app, None
             continue
         why = f": {health['message']}" if health.get("message") else ""
-        yield app, f"Application {name(app)} is {state}{why}"
+        yield app, f"Application {shown(app, HOME)} is {state}{why}"
 
 
 @check(
@@ -69,7 +70,9 @@ def app_health_unknown(snap: Snapshot) -> Results:
         ]
         yield (
             app,
-            f"Application {name(app)} has {' and '.join(unknown)} Unknown" if unknown else None,
+            f"Application {shown(app, HOME)} has {' and '.join(unknown)} Unknown"
+            if unknown
+            else None,
         )
 
 
@@ -89,4 +92,4 @@ def app_sync_failed(snap: Snapshot) -> Results:
             yield app, None
             continue
         why = f": {operation['message']}" if operation.get("message") else ""
-        yield app, f"Application {name(app)} last sync {phase}{why}"
+        yield app, f"Application {shown(app, HOME)} last sync {phase}{why}"

@@ -120,11 +120,14 @@ def backup_latest_failed(snap: Snapshot) -> Results:
     "backup-failed",
     area="backups",
     severity=Severity.WARNING,
-    summary="An older backup ended Failed or PartiallyFailed (the newest per schedule is LAB-502).",
+    summary="A backup ended Failed or PartiallyFailed: a manual one, or an older one of a "
+    "schedule (the newest per schedule is LAB-502). Judged without schedules too.",
     hint="velero backup describe {name} --details; delete it once understood",
 )
 def backup_failed(snap: Snapshot) -> Results:
-    newest = {id(b) for bs in _by_schedule(snap).values() if (b := _newest_terminal(bs))}
+    schedules = snap.items("schedules.velero.io")
+    by_schedule = _by_schedule(snap) if schedules is not None else {}
+    newest = {id(b) for bs in by_schedule.values() if (b := _newest_terminal(bs))}
     for backup in snap.require("backups.velero.io"):
         phase = status(backup).get("phase")
         if phase not in FAILED or id(backup) in newest:

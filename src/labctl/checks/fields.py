@@ -18,6 +18,22 @@ class Meta(TypedDict, total=False):
     uid: str
     labels: dict[str, str]
     creationTimestamp: str
+    deletionTimestamp: str
+
+
+class OwnerRef(TypedDict, total=False):
+    kind: str
+    name: str
+    controller: bool
+
+
+class FullMeta(Meta, total=False):
+    """Metadata with annotations (an autoscaling/v1 HPA keeps its conditions in one) and
+    owners (a Job's CronJob)."""
+
+    annotations: dict[str, str]
+    generation: int
+    ownerReferences: list[OwnerRef]
 
 
 class Condition(TypedDict, total=False):
@@ -25,6 +41,7 @@ class Condition(TypedDict, total=False):
     status: str
     reason: str
     message: str
+    lastTransitionTime: str
 
 
 class NodeInfo(TypedDict, total=False):
@@ -33,6 +50,7 @@ class NodeInfo(TypedDict, total=False):
 
 class NodeSpec(TypedDict, total=False):
     unschedulable: bool
+    taints: list[Any_]
 
 
 class NodeStatus(TypedDict, total=False):
@@ -52,6 +70,7 @@ class ContainerStatus(TypedDict, total=False):
     name: str
     image: str
     ready: bool
+    started: bool
     restartCount: int
     state: Any_
     lastState: Any_
@@ -99,13 +118,94 @@ class Claim(TypedDict, total=False):
 
 
 class Workload(TypedDict, total=False):
-    """Deployments, StatefulSets, DaemonSets, HPAs, PDBs: small specs, whole status."""
+    """Deployments, StatefulSets, DaemonSets, Jobs, CronJobs, HPAs, PDBs: whole spec and status."""
 
     apiVersion: str
     kind: str
-    metadata: Meta
+    metadata: FullMeta
     spec: Any_
     status: Any_
+
+
+class Namespace(TypedDict, total=False):
+    apiVersion: str
+    kind: str
+    metadata: Meta
+    status: Any_
+
+
+class ServicePort(TypedDict, total=False):
+    name: str
+    port: int
+
+
+class ServiceSpec(TypedDict, total=False):
+    type: str
+    selector: dict[str, str]
+    clusterIP: str
+    ports: list[ServicePort]
+
+
+class Service(TypedDict, total=False):
+    apiVersion: str
+    kind: str
+    metadata: Meta
+    spec: ServiceSpec
+
+
+class EndpointConditions(TypedDict, total=False):
+    ready: bool
+    serving: bool
+    terminating: bool
+
+
+class Endpoint(TypedDict, total=False):
+    conditions: EndpointConditions
+    targetRef: Any_
+
+
+class EndpointSlice(TypedDict, total=False):
+    apiVersion: str
+    kind: str
+    metadata: Meta
+    endpoints: list[Endpoint]
+
+
+class Event(TypedDict, total=False):
+    apiVersion: str
+    kind: str
+    metadata: Meta
+    involvedObject: Any_
+    reason: str
+    message: str
+    type: str
+    count: int
+    lastTimestamp: str
+    eventTime: str
+
+
+class WebhookService(TypedDict, total=False):
+    namespace: str
+    name: str
+    port: int
+
+
+class WebhookClient(TypedDict, total=False):
+    service: WebhookService
+    url: str
+
+
+class Webhook(TypedDict, total=False):
+    name: str
+    clientConfig: WebhookClient
+    failurePolicy: str
+
+
+class WebhookConfiguration(TypedDict, total=False):
+    apiVersion: str
+    kind: str
+    metadata: Meta
+    webhooks: list[Webhook]
 
 
 class OperationState(TypedDict, total=False):
@@ -127,11 +227,11 @@ class Application(TypedDict, total=False):
 
 
 class Custom(TypedDict, total=False):
-    """Velero and cert-manager objects: kept whole except metadata noise."""
+    """Velero, cert-manager, Gateway API objects, Ingresses, PVs: kept whole but for metadata."""
 
     apiVersion: str
     kind: str
-    metadata: Meta
+    metadata: FullMeta
     spec: Any_
     status: Any_
 
@@ -151,15 +251,48 @@ SHAPES: dict[str, type] = {
     "backupstoragelocations.velero.io": Custom,
     "certificates.cert-manager.io": Custom,
     "volumes.longhorn.io": Custom,
-    "jobs.batch": Custom,
+    "namespaces": Namespace,
+    "services": Service,
+    "endpointslices.discovery.k8s.io": EndpointSlice,
+    "persistentvolumes": Custom,
+    "events": Event,
+    "jobs.batch": Workload,
+    "cronjobs.batch": Workload,
+    "ingresses.networking.k8s.io": Custom,
+    "ingressclasses.networking.k8s.io": Custom,
+    "gateways.gateway.networking.k8s.io": Custom,
+    "httproutes.gateway.networking.k8s.io": Custom,
+    "validatingwebhookconfigurations.admissionregistration.k8s.io": WebhookConfiguration,
+    "mutatingwebhookconfigurations.admissionregistration.k8s.io": WebhookConfiguration,
+    "issuers.cert-manager.io": Custom,
+    "clusterissuers.cert-manager.io": Custom,
+    "certificaterequests.cert-manager.io": Custom,
 }
 
 
 # Per area, the snapshot sources its checks read: resources, and the extras `vault`,
 # `alertmanager` and `kubelet`. `labctl health --only AREA` collects only these live.
+_SERVICES = frozenset({"services", "endpointslices.discovery.k8s.io"})
 AREA_SOURCES: dict[str, frozenset[str]] = {
     "nodes": frozenset({"nodes"}),
-    "workloads": frozenset({"pods", "deployments.apps", "statefulsets.apps", "daemonsets.apps"}),
+    "workloads": frozenset(
+        {
+            "pods",
+            "deployments.apps",
+            "statefulsets.apps",
+            "daemonsets.apps",
+            "jobs.batch",
+            "cronjobs.batch",
+            "namespaces",
+            "ingresses.networking.k8s.io",
+            "ingressclasses.networking.k8s.io",
+            "gateways.gateway.networking.k8s.io",
+            "httproutes.gateway.networking.k8s.io",
+            "validatingwebhookconfigurations.admissionregistration.k8s.io",
+            "mutatingwebhookconfigurations.admissionregistration.k8s.io",
+        }
+    )
+    | _SERVICES,
     "vault": frozenset({"vault"}),
     "argocd": frozenset({"applications.argoproj.io"}),
     "backups": frozenset(
@@ -170,13 +303,41 @@ AREA_SOURCES: dict[str, frozenset[str]] = {
             "jobs.batch",
         }
     ),
-    "certificates": frozenset({"certificates.cert-manager.io"}),
-    "storage": frozenset({"persistentvolumeclaims", "volumes.longhorn.io", "kubelet", "pods"}),
+    "certificates": frozenset(
+        {
+            "certificates.cert-manager.io",
+            "issuers.cert-manager.io",
+            "clusterissuers.cert-manager.io",
+            "certificaterequests.cert-manager.io",
+            "apiserver",
+        }
+    ),
+    "storage": frozenset(
+        {
+            "persistentvolumeclaims",
+            "persistentvolumes",
+            "events",
+            "volumes.longhorn.io",
+            "kubelet",
+            "pods",
+        }
+    ),
     "scaling": frozenset(
-        {"horizontalpodautoscalers.autoscaling", "poddisruptionbudgets.policy", "pods"}
+        {
+            "horizontalpodautoscalers.autoscaling",
+            "poddisruptionbudgets.policy",
+            "pods",
+            "deployments.apps",
+            "statefulsets.apps",
+        }
     ),
     "alerts": frozenset({"alertmanager"}),
 }
+# The area that reports an unreadable object of a resource: the first that reads it.
+OWNER: dict[str, str] = {}
+for _area, _sources in AREA_SOURCES.items():
+    for _source in sorted(_sources):
+        OWNER.setdefault(_source, _area)
 
 
 def sources_for(areas: list[str] | None) -> frozenset[str] | None:

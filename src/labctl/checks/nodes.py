@@ -94,7 +94,7 @@ def _minor(version: str | None) -> tuple[int, int] | None:
 )
 def kubelet_version_skew(snap: Snapshot) -> Results:
     nodes = snap.require("nodes")
-    versions = {name(n): status(n).get("nodeInfo", {}).get("kubeletVersion") for n in nodes}
+    versions = {name(n): (status(n).get("nodeInfo") or {}).get("kubeletVersion") for n in nodes}
     reference = snap.server_version or max(
         (v for v in versions.values() if _minor(v)), key=lambda v: _minor(v) or (0, 0), default=None
     )
@@ -107,3 +107,27 @@ def kubelet_version_skew(snap: Snapshot) -> Results:
             continue
         side = "control plane" if snap.server_version else "newest node"
         yield node, f"kubelet {version} on node {name(node)} differs from the {side} ({reference})"
+
+
+STANDARD_CONDITIONS = frozenset(
+    {"Ready", "MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable"}
+)
+
+
+@check(
+    "LAB-106",
+    "node-problem-condition",
+    area="nodes",
+    severity=Severity.WARNING,
+    summary="A node reports a non-standard condition True (node-problem-detector's "
+    "KernelDeadlock, ReadonlyFilesystem, FrequentKubeletRestart, ...: True means the problem).",
+    hint="labctl troubleshoot node {name}; the condition's message names what the detector saw",
+)
+def node_problem_condition(snap: Snapshot) -> Results:
+    for node in snap.require("nodes"):
+        problems = [
+            f"{c.get('type')}" + (f" ({c['reason']})" if c.get("reason") else "")
+            for c in status(node).get("conditions") or []
+            if c.get("type") not in STANDARD_CONDITIONS and c.get("status") == "True"
+        ]
+        yield node, f"node {name(node)} reports {', '.join(problems)}" if problems else None

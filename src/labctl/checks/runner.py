@@ -30,6 +30,9 @@ _MODULES = (
     "storage",
     "scaling",
     "alerts",
+    "jobs",
+    "network",
+    "unreadable",
 )
 
 
@@ -138,6 +141,10 @@ def run_checks(
     snapshot: Snapshot, areas: Iterable[str] | None = None, ignore: Iterable[str] = ()
 ) -> Report:
     """Run every check (or those of `areas`, minus ids/names in `ignore`) over `snapshot`."""
+    if not snapshot.shapes:
+        from labctl.checks.fields import SHAPES
+
+        snapshot.shapes = SHAPES  # objects built in memory are vetted as a file's would be
     area_list = tuple(areas) if areas else None
     selected = _select(all_checks(), area_list, ignore)
     report = Report(areas=tuple(a for a in AREAS if area_list is None or a in area_list))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 
 from labctl.checks._objects import (
@@ -13,7 +14,7 @@ from labctl.checks._objects import (
     spec,
     status,
 )
-from labctl.checks.model import Severity, Subject, Verdict, check
+from labctl.checks.model import Severity, Subject, Unknown, Verdict, check
 from labctl.cluster.snapshot import Obj, Snapshot
 
 Results = Iterator[tuple[Subject, Verdict]]
@@ -21,8 +22,26 @@ Results = Iterator[tuple[Subject, Verdict]]
 NEAR_MAX = 0.8
 
 
+V1_CONDITIONS = "autoscaling.alpha.kubernetes.io/conditions"
+
+
 def _hpas(snap: Snapshot) -> list[Obj]:
     return snap.require("horizontalpodautoscalers.autoscaling")
+
+
+def _hpa_condition(hpa: Obj, type_: str) -> Obj | None:
+    """An HPA condition; an autoscaling/v1 object keeps them as JSON in an annotation."""
+    found = condition(hpa, type_)
+    if found is not None or "conditions" in status(hpa):
+        return found
+    raw = ((hpa.get("metadata") or {}).get("annotations") or {}).get(V1_CONDITIONS)
+    try:
+        conditions = json.loads(raw) if raw else []
+    except ValueError:
+        return None
+    if not isinstance(conditions, list):
+        return None
+    return next((c for c in conditions if isinstance(c, dict) and c.get("type") == type_), None)
 
 
 def _counts(hpa: Obj) -> tuple[int, int, int]:
@@ -81,7 +100,8 @@ def hpa_near_max(snap: Snapshot) -> Results:
     area="scaling",
     severity=Severity.WARNING,
     summary="An HPA has ScalingActive=False (usually no metrics: is metrics-server running?) or "
-    "AbleToScale=False.",
+    "AbleToScale=False; not ScalingDisabled (its target scaled to 0 on purpose). Reads an "
+    "autoscaling/v1 HPA's conditions from its annotation.",
     hint="kubectl describe hpa -n {namespace} {name}; "
     "kubectl get apiservice v1beta1.metrics.k8s.io",
 )
@@ -89,8 +109,11 @@ def hpa_scaling_inactive(snap: Snapshot) -> Results:
     for hpa in _hpas(snap):
         blocked = [
             c
-            for c in (condition(hpa, "ScalingActive"), condition(hpa, "AbleToScale"))
-            if c is not None and c.get("status") == "False"
+            for c in (_hpa_condition(hpa, "ScalingActive"), _hpa_condition(hpa, "AbleToScale"))
+            if c is not None
+            and c.get("status") == "False"
+            # the target was scaled to 0 on purpose: the HPA rests until it is scaled up
+            and c.get("reason") != "ScalingDisabled"
         ]
         if not blocked:
             yield hpa, None
@@ -138,6 +161,12 @@ def _pdbs(snap: Snapshot) -> list[Obj]:
 def pdb_blocks_drain(snap: Snapshot) -> Results:
     for pdb in _pdbs(snap):
         st = status(pdb)
+        if "disruptionsAllowed" not in st and "observedGeneration" not in st:
+            yield (
+                pdb,
+                Unknown(f"PDB {qualified(pdb)} has no status yet (not seen by its controller)"),
+            )
+            continue
         if int(st.get("disruptionsAllowed", 0)) > 0 or int(st.get("expectedPods", 1)) == 0:
             yield pdb, None
             continue
@@ -199,3 +228,92 @@ def _candidates(
         key, value = next(iter(match_labels.items()))
         return by_label.get((ns, key, value), [])
     return by_ns.get(ns, [])
+
+
+_TARGETS = {"Deployment": "deployments.apps", "StatefulSet": "statefulsets.apps"}
+
+
+def _targets(snap: Snapshot) -> Iterator[tuple[Obj, Obj | str | None]]:
+    """Each HPA with its target: the object, None if missing, or a kind not collected."""
+    found: dict[tuple[str, str, str], Obj] = {}
+    for kind, resource in _TARGETS.items():
+        for obj in snap.require(resource):
+            meta = obj.get("metadata") or {}
+            found[(kind, meta.get("namespace", ""), meta.get("name", ""))] = obj
+    for hpa in _hpas(snap):
+        ref = spec(hpa).get("scaleTargetRef") or {}
+        kind = str(ref.get("kind", ""))
+        if kind not in _TARGETS:
+            yield hpa, kind
+            continue
+        ns = (hpa.get("metadata") or {}).get("namespace", "")
+        yield hpa, found.get((kind, ns, str(ref.get("name", ""))))
+
+
+@check(
+    "LAB-807",
+    "hpa-target-missing",
+    area="scaling",
+    severity=Severity.WARNING,
+    summary="An HPA's scaleTargetRef names a Deployment or StatefulSet that does not exist.",
+    hint="fix spec.scaleTargetRef of HPA {namespace}/{name}, or delete the HPA",
+)
+def hpa_target_missing(snap: Snapshot) -> Results:
+    for hpa, target in _targets(snap):
+        if target is not None:  # found, or a kind (ReplicaSet, a CRD) not collected
+            yield hpa, None
+            continue
+        ref = spec(hpa).get("scaleTargetRef") or {}
+        yield (
+            hpa,
+            f"HPA {qualified(hpa)} scales {ref.get('kind')} {ref.get('name')}, which does not "
+            "exist",
+        )
+
+
+def _resource_metrics(hpa: Obj) -> set[str]:
+    """The resources (cpu, memory) an HPA scales on as a share of the pods' requests."""
+    names: set[str] = set()
+    for metric in spec(hpa).get("metrics") or []:
+        source = metric.get("resource") or metric.get("containerResource") or {}
+        target = source.get("target") or {}
+        if metric.get("type") in ("Resource", "ContainerResource") and (
+            target.get("type") == "Utilization" or "targetAverageUtilization" in source
+        ):
+            names.add(str(source.get("name")))
+    if not spec(hpa).get("metrics") and "targetCPUUtilizationPercentage" in spec(hpa):
+        names.add("cpu")  # autoscaling/v1
+    return names
+
+
+@check(
+    "LAB-808",
+    "hpa-target-no-requests",
+    area="scaling",
+    severity=Severity.WARNING,
+    summary="An HPA scales on CPU or memory utilization, but a container of its target sets no "
+    "request for it: utilization cannot be computed, the HPA does not scale.",
+    hint="set resources.requests in the target's pod template (or scale on an AverageValue)",
+)
+def hpa_target_no_requests(snap: Snapshot) -> Results:
+    for hpa, target in _targets(snap):
+        wanted = _resource_metrics(hpa)
+        if not isinstance(target, dict) or not wanted:
+            yield hpa, None
+            continue
+        template = ((spec(target).get("template") or {}).get("spec") or {}).get("containers") or []
+        missing = sorted(
+            f"{c.get('name')} ({r})"
+            for c in template
+            for r in wanted
+            if r not in ((c.get("resources") or {}).get("requests") or {})
+        )
+        yield (
+            hpa,
+            (
+                f"HPA {qualified(hpa)} scales on {', '.join(sorted(wanted))} utilization but "
+                f"{target.get('kind')} {qualified(target)} requests none for {', '.join(missing)}"
+                if missing
+                else None
+            ),
+        )

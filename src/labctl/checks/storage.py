@@ -23,13 +23,38 @@ def _pvcs(snap: Snapshot) -> list[Obj]:
     "pvc-pending",
     area="storage",
     severity=Severity.WARNING,
-    summary="A PersistentVolumeClaim is Pending (no volume provisioned or bound).",
+    summary="A PersistentVolumeClaim is Pending (no volume provisioned or bound); the message "
+    "gives the provisioner's newest ProvisioningFailed event.",
     hint="labctl troubleshoot storage -n {namespace} {name}: StorageClass and provisioner",
 )
 def pvc_pending(snap: Snapshot) -> Results:
+    failures = snap.derived("storage.provisioning-failed", _provisioning_failures)
     for pvc in _pvcs(snap):
-        pending = status(pvc).get("phase") == "Pending"
-        yield pvc, f"PVC {qualified(pvc)} is Pending" if pending else None
+        if status(pvc).get("phase") != "Pending":
+            yield pvc, None
+            continue
+        meta = pvc.get("metadata") or {}
+        event = failures.get((meta.get("namespace", ""), meta.get("name", "")))
+        why = f": ProvisioningFailed: {event.get('message')}" if event else ""
+        yield pvc, f"PVC {qualified(pvc)} is Pending{why}"
+
+
+def _provisioning_failures(snap: Snapshot) -> dict[tuple[str, str], Obj]:
+    """The newest ProvisioningFailed event per PVC (none when events were not collected)."""
+    newest: dict[tuple[str, str], Obj] = {}
+    for event in snap.items("events") or []:
+        involved = event.get("involvedObject") or {}
+        if event.get("reason") != "ProvisioningFailed" or involved.get("kind") not in (
+            "PersistentVolumeClaim",
+            None,
+        ):
+            continue
+        key = (str(involved.get("namespace", "")), str(involved.get("name", "")))
+        when = str(event.get("lastTimestamp") or event.get("eventTime") or "")
+        seen = newest.get(key)
+        if seen is None or when > str(seen.get("lastTimestamp") or seen.get("eventTime") or ""):
+            newest[key] = event
+    return newest
 
 
 @check(
@@ -170,3 +195,24 @@ def longhorn_volume_degraded(snap: Snapshot) -> Results:
 )
 def longhorn_volume_faulted(snap: Snapshot) -> Results:
     yield from _robustness(snap, "faulted")
+
+
+@check(
+    "LAB-707",
+    "pv-released-or-failed",
+    area="storage",
+    severity=Severity.WARNING,
+    summary="A PersistentVolume is Released (its claim was deleted; Retain keeps the data and "
+    "the volume is not reused) or Failed (automatic reclamation failed).",
+    hint="kubectl describe pv {name}: back up what it holds, then delete it or clear its claimRef",
+)
+def pv_released_or_failed(snap: Snapshot) -> Results:
+    for volume in snap.require("persistentvolumes"):
+        phase = status(volume).get("phase")
+        if phase not in ("Released", "Failed"):
+            yield volume, None
+            continue
+        claim = spec(volume).get("claimRef") or {}
+        was = f" (was {claim.get('namespace')}/{claim.get('name')})" if claim.get("name") else ""
+        why = f": {status(volume)['message']}" if status(volume).get("message") else ""
+        yield volume, f"PersistentVolume {qualified(volume)} is {phase}{was}{why}"

@@ -92,6 +92,11 @@ def _http(client: Client) -> httpx2.Client:
     return http
 
 
+def server_url(client: Client) -> str:
+    """The API server's URL, as the kubeconfig gives it."""
+    return str(_http(client).base_url).rstrip("/")
+
+
 def proxy_get(client: Client, path: str, timeout: float | None = None) -> ProxyResponse:
     """GET an API-server path (e.g. a pod or service proxy URL) without raising on non-2xx.
 
@@ -139,3 +144,80 @@ def service_proxy_path(
 
 def node_proxy_path(node: str, path: str) -> str:
     return f"/api/v1/nodes/{node}/proxy/{path.lstrip('/')}"
+
+
+def serving_certificate(client: Client, timeout: float) -> dict[str, str] | None:
+    """The API server's serving certificate from a TLS handshake: subject, issuer, notBefore,
+    notAfter (RFC 3339). None when the server is not reached over https.
+
+    The handshake does not verify: it reads the dates whatever the trust (an expired
+    certificate must still be reported); the API calls themselves verify as configured.
+    """
+    import socket
+    import ssl
+
+    url = _http(client).base_url
+    if url.scheme != "https" or not url.host:
+        return None
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    with (
+        socket.create_connection((url.host, url.port or 443), timeout=timeout) as raw,
+        context.wrap_socket(raw, server_hostname=url.host) as tls,
+    ):
+        der = tls.getpeercert(binary_form=True)
+    return None if der is None else certificate_fields(der)
+
+
+def certificate_fields(der: bytes) -> dict[str, str]:
+    """Subject, issuer and validity of a DER X.509 certificate (RFC 5280 section 4.1)."""
+    tbs = _children(_children(der)[0][1])[0][1]  # Certificate -> TBSCertificate
+    fields = _children(tbs)
+    if fields[0][0] == 0xA0:  # [0] version
+        fields = fields[1:]
+    issuer, validity, subject = fields[2][1], fields[3][1], fields[4][1]
+    not_before, not_after = (_time(tag, value) for tag, value in _children(validity))
+    return {
+        "subject": _name(subject),
+        "issuer": _name(issuer),
+        "notBefore": not_before,
+        "notAfter": not_after,
+    }
+
+
+def _children(data: bytes) -> list[tuple[int, bytes]]:
+    """The (tag, content) of each DER element in `data`."""
+    out: list[tuple[int, bytes]] = []
+    i = 0
+    while i < len(data):
+        tag, length = data[i], data[i + 1]
+        i += 2
+        if length & 0x80:
+            size = length & 0x7F
+            length = int.from_bytes(data[i : i + size], "big")
+            i += size
+        out.append((tag, data[i : i + length]))
+        i += length
+    return out
+
+
+def _time(tag: int, value: bytes) -> str:
+    text = value.decode()
+    if tag == 0x17:  # UTCTime YYMMDDHHMMSSZ: 50-99 are 19xx (RFC 5280 4.1.2.5.1)
+        text = ("19" if int(text[:2]) >= 50 else "20") + text
+    return f"{text[0:4]}-{text[4:6]}-{text[6:8]}T{text[8:10]}:{text[10:12]}:{text[12:14]}Z"
+
+
+_ATTRIBUTES = {b"\x55\x04\x03": "CN", b"\x55\x04\x0a": "O", b"\x55\x04\x0b": "OU"}
+
+
+def _name(data: bytes) -> str:
+    """`CN=kube-apiserver` from an X.501 Name (CN, O and OU attributes)."""
+    parts: list[str] = []
+    for _, rdn in _children(data):
+        for _, pair in _children(rdn):
+            (_, oid), (_, value) = _children(pair)[:2]
+            if oid in _ATTRIBUTES:
+                parts.append(f"{_ATTRIBUTES[oid]}={value.decode(errors='replace')}")
+    return ",".join(parts)

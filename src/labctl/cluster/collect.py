@@ -1,6 +1,7 @@
 """Live collection: read everything the health checks need in one parallel pass.
 
-One paginated LIST per kind (`SNAPSHOT_KINDS`), Vault's `sys/health` and `sys/seal-status` per
+One paginated LIST per kind (`SNAPSHOT_KINDS`), the API server's serving certificate from a TLS
+handshake (`extras/apiserver/serving-certificate.json`), Vault's `sys/health` and `sys/seal-status` per
 Vault pod through the pod proxy, Alertmanager's `/api/v2/alerts` through the service proxy and
 each node's kubelet `stats/summary` through the node proxy, all on the lightkube client's own
 authenticated connection (`labctl.cluster.client`). Bodies are kept as the API server sent them
@@ -26,12 +27,15 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlencode
 
 from labctl.cluster.client import (
+    ClusterError,
     ClusterTarget,
     connect,
     node_proxy_path,
     pod_proxy_path,
     proxy_get,
     service_proxy_path,
+    server_url,
+    serving_certificate,
 )
 from labctl.cluster.kinds import BY_RESOURCE, SNAPSHOT_KINDS, SnapshotKind
 from labctl.cluster.snapshot import Obj, Snapshot
@@ -126,9 +130,13 @@ def list_all(client: Client, kind: SnapshotKind, page_size: int, timeout: float)
     token = ""
     while True:
         query = {"limit": str(page_size), **({"continue": token} if token else {})}
+        if kind.field_selector:
+            query["fieldSelector"] = kind.field_selector
         status, body = _get(client, f"{kind.list_path()}?{urlencode(query)}", timeout)
-        if status == 404 and not token:
+        if status == 404 and not token and kind.group:
             raise _NotServed(kind.resource)
+        if status == 404 and not token:  # a core kind: this is not (all of) a Kubernetes API
+            raise _ReadError(f"404 NotFound: the server does not serve {kind.list_path()}")
         if status != 200:
             raise _ReadError(_reason(status, body))
         try:
@@ -138,8 +146,9 @@ def list_all(client: Client, kind: SnapshotKind, page_size: int, timeout: float)
             raise _ReadError(f"the answer is not a Kubernetes list: {body[:80]!r}") from None
         for item in page_items:
             # kubectl fills these in for `get -o json`; the API server leaves them out of lists.
-            item.setdefault("apiVersion", kind.api_version)
-            item.setdefault("kind", kind.kind)
+            if isinstance(item, dict):  # anything else is set aside by Snapshot.items()
+                item.setdefault("apiVersion", kind.api_version)
+                item.setdefault("kind", kind.kind)
             items.append(item)
         token = (page.get("metadata") or {}).get("continue") or ""
         if not token:
@@ -156,7 +165,8 @@ def _vault_health_ok(status: int, body: Any) -> bool:
     return isinstance(body, dict) and "initialized" in body
 
 
-EXTRA_SOURCES = ("vault", "alertmanager", "kubelet")
+EXTRA_SOURCES = ("vault", "alertmanager", "kubelet", "apiserver")
+APISERVER_CERT = "apiserver/serving-certificate.json"
 ALL_SOURCES = frozenset({k.resource for k in SNAPSHOT_KINDS} | set(EXTRA_SOURCES))
 
 
@@ -169,20 +179,28 @@ class _Collector:
         self.snapshot = Snapshot(context=_context_name(client))
 
     def run(self) -> Snapshot:
+        try:  # one request first: an unreachable server is one clear error, not one per read
+            self.snapshot.server_version = self._version()
+        except _ReadError as error:
+            where = server_url(self.client)
+            raise ClusterError(f"cannot reach the API server at {where}: {error}") from None
         kubelet = self.settings.kubelet_stats and "kubelet" in self.sources
         kinds = [k for k in SNAPSHOT_KINDS if k.resource in self.sources]
         if kubelet and "nodes" not in self.sources:
             kinds.append(BY_RESOURCE["nodes"])  # kubelet stats are read per node
         with ThreadPoolExecutor(self.settings.workers) as pool:
             lists = {k.resource: pool.submit(self._list, k) for k in kinds}
-            version = pool.submit(self._version)
             alerts = pool.submit(self._alerts) if "alertmanager" in self.sources else None
+            cert = pool.submit(self._serving_certificate) if "apiserver" in self.sources else None
             vault_pods = pool.submit(self._vault_pods) if "vault" in self.sources else None
             followups: list[Future[None]] = []
             for pod in (self._settle(vault_pods, "vault") if vault_pods else None) or []:
                 followups += [pool.submit(self._vault, pod, e) for e in ("health", "seal-status")]
             if kubelet:
-                nodes = self._settle(lists["nodes"], "nodes")
+                try:
+                    nodes = self._settle(lists["nodes"], "nodes")
+                except _NotServed:
+                    nodes = None  # recorded below with the other lists
                 for node in nodes or []:
                     name = node["metadata"]["name"]
                     if _ready(node):
@@ -202,7 +220,8 @@ class _Collector:
                     self.snapshot.resources[resource] = found
             if alerts is not None:
                 self._settle(alerts, "extras/alertmanager/api-v2-alerts.json")
-            self.snapshot.server_version = self._settle(version, "version")
+            if cert is not None:
+                self._settle(cert, f"extras/{APISERVER_CERT}")
             for followup in followups:
                 followup.result()
         return self.snapshot
@@ -217,6 +236,19 @@ class _Collector:
 
     def _list(self, kind: SnapshotKind) -> list[Obj]:
         return list_all(self.client, kind, self.settings.page_size, self.timeout)
+
+    def _serving_certificate(self) -> None:
+        import ssl
+
+        try:
+            fields = serving_certificate(self.client, self.timeout)
+        except (OSError, ssl.SSLError) as error:
+            raise _ReadError(f"TLS handshake failed: {error}") from error
+        except (IndexError, ValueError) as error:
+            raise _ReadError(f"the certificate is unreadable: {error}") from error
+        if fields is None:
+            raise _ReadError("the API server is not reached over https")
+        self.snapshot.extras[APISERVER_CERT] = fields
 
     def _version(self) -> str | None:
         status, body = _get(self.client, "/version", self.timeout)
@@ -258,7 +290,10 @@ class _Collector:
             status, body = _get(self.client, path, self.timeout)
             parsed = _proxy_json_body(status, body, ok)
         except _ReadError as error:
-            self.snapshot.gaps[f"extras/{extra}"] = str(error)
+            why = str(error)
+            if "HTTP request to an HTTPS server" in why and where.scheme != "https":
+                why += " (Vault's listener uses TLS: read it with --vault-scheme https)"
+            self.snapshot.gaps[f"extras/{extra}"] = why
             return
         self.snapshot.extras[extra] = parsed
         self.snapshot.extra_statuses[extra] = status

@@ -12,6 +12,8 @@ class SnapshotKind:
     kind: str
     plural: str
     namespaced: bool = True
+    # Only these objects are listed live (events: warnings only, a busy cluster has 100,000s).
+    field_selector: str = ""
 
     @property
     def resource(self) -> str:
@@ -44,6 +46,34 @@ SNAPSHOT_KINDS: tuple[SnapshotKind, ...] = (
     SnapshotKind("velero.io", "v1", "BackupStorageLocation", "backupstoragelocations"),
     SnapshotKind("cert-manager.io", "v1", "Certificate", "certificates"),
     SnapshotKind("longhorn.io", "v1beta2", "Volume", "volumes"),
+    SnapshotKind("", "v1", "Namespace", "namespaces", namespaced=False),
+    SnapshotKind("", "v1", "Service", "services"),
+    SnapshotKind("discovery.k8s.io", "v1", "EndpointSlice", "endpointslices"),
+    SnapshotKind("", "v1", "PersistentVolume", "persistentvolumes", namespaced=False),
+    SnapshotKind("", "v1", "Event", "events", field_selector="type=Warning"),
+    SnapshotKind("batch", "v1", "Job", "jobs"),
+    SnapshotKind("batch", "v1", "CronJob", "cronjobs"),
+    SnapshotKind("networking.k8s.io", "v1", "Ingress", "ingresses"),
+    SnapshotKind("networking.k8s.io", "v1", "IngressClass", "ingressclasses", namespaced=False),
+    SnapshotKind("gateway.networking.k8s.io", "v1", "Gateway", "gateways"),
+    SnapshotKind("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
+    SnapshotKind(
+        "admissionregistration.k8s.io",
+        "v1",
+        "ValidatingWebhookConfiguration",
+        "validatingwebhookconfigurations",
+        namespaced=False,
+    ),
+    SnapshotKind(
+        "admissionregistration.k8s.io",
+        "v1",
+        "MutatingWebhookConfiguration",
+        "mutatingwebhookconfigurations",
+        namespaced=False,
+    ),
+    SnapshotKind("cert-manager.io", "v1", "Issuer", "issuers"),
+    SnapshotKind("cert-manager.io", "v1", "ClusterIssuer", "clusterissuers", namespaced=False),
+    SnapshotKind("cert-manager.io", "v1", "CertificateRequest", "certificaterequests"),
 )
 BY_KIND = {k.kind: k for k in SNAPSHOT_KINDS}
 BY_RESOURCE = {k.resource: k for k in SNAPSHOT_KINDS}

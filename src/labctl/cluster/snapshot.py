@@ -12,12 +12,18 @@ need it report unknown. A folder made by hand with kubectl is a valid snapshot w
 `snapshot.json`; its time is then the newest file's modification time.
 
 Files are read lazily and once, so `labctl health --only vault` never parses `pods.json`.
+
+Objects are judged one by one: a null field is an absent field (the API server and kubectl
+write `null` for unset optional fields), an item without `kind` gets its file's kind, and an
+object whose fields have the wrong type is set aside as a `BadObject` (kind, namespace, name,
+field) that the checks report once, while every other object of its file is still read.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +31,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import msgspec
+
+from labctl.cluster.kinds import BY_RESOURCE
 
 Obj = dict[str, Any]
 
@@ -39,6 +47,22 @@ class NotCollected(Exception):
         super().__init__(f"{source}: {reason}")
         self.source = source
         self.reason = reason
+
+
+@dataclass(frozen=True)
+class BadObject:
+    """An object that cannot be read as its kind: reported once, the others still judged."""
+
+    resource: str
+    kind: str
+    namespace: str
+    name: str
+    field: str  # where, as `spec.unschedulable` ("" for the whole object)
+    problem: str  # what msgspec found, e.g. "Expected `bool`, got `str`"
+
+    @property
+    def ref(self) -> str:
+        return "/".join(p for p in (self.kind, self.namespace, self.name) if p)
 
 
 @dataclass
@@ -60,16 +84,30 @@ class Snapshot:
     server_version: str | None = None
     folder: Path | None = None
     shapes: Mapping[str, type] = field(default_factory=dict)
+    bad_objects: dict[str, list[BadObject]] = field(default_factory=dict)
     _extra_paths: frozenset[str] | None = None
     _memo: dict[str, Any] = field(default_factory=dict)
+    _vetted: dict[str, int] = field(default_factory=dict)  # resource -> id() of its vetted list
 
     # -- reading
 
     def items(self, resource: str) -> list[Obj] | None:
-        """The objects of one kind (`pods`, `deployments.apps`), or None if not collected."""
+        """The objects of one kind (`pods`, `deployments.apps`), or None if not collected.
+
+        Objects built in memory (the live collector, tests) are vetted on first read like a
+        file's: nulls dropped, `kind` filled in, objects of the wrong shape set aside.
+        """
         if resource not in self.resources and self.folder is not None:
             self._read_resource(resource)
-        return self.resources.get(resource)
+        found = self.resources.get(resource)
+        if found is not None and self._vetted.get(resource) != id(found):
+            found = self.resources[resource] = self._vet(resource, found)
+            self._vetted[resource] = id(found)
+        return found
+
+    def bad(self, resource: str) -> list[BadObject]:
+        """The objects of `resource` that could not be read (after `items(resource)`)."""
+        return self.bad_objects.get(resource, [])
 
     def require(self, resource: str) -> list[Obj]:
         """Like `items()`, but raises `NotCollected` with the recorded reason."""
@@ -173,26 +211,137 @@ class Snapshot:
         if not file.is_file():
             return
         try:
-            items = decode_list(file.read_bytes(), self.shapes.get(resource))
+            decoded = decode_items(resource, file.read_bytes(), self.shapes.get(resource))
         except (msgspec.DecodeError, msgspec.ValidationError) as error:
             self.gaps[resource] = f"{file.name} is not a Kubernetes list: {error}"
             return
-        self.resources[resource] = items
+        self.resources[resource] = decoded.items
+        self._vetted[resource] = id(decoded.items)
+        if decoded.bad:
+            self.bad_objects[resource] = decoded.bad
+
+    def _vet(self, resource: str, objects: list[Any]) -> list[Obj]:
+        shape = self.shapes.get(resource)
+        kept: list[Obj] = []
+        bad: list[BadObject] = []
+        for obj in objects:
+            item = _vetted_item(resource, obj, shape, validate=True, project=False)
+            (bad if isinstance(item, BadObject) else kept).append(item)  # type: ignore[arg-type]
+        if bad:
+            self.bad_objects.setdefault(resource, []).extend(bad)
+        return kept
 
 
 T = TypeVar("T")
-_DECODERS: dict[type | None, msgspec.json.Decoder[Any]] = {}
+_DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
+_RawList = msgspec.defstruct("RawList", [("items", list[msgspec.Raw] | None)])
+
+
+def _decoder(item_type: Any) -> msgspec.json.Decoder[Any]:
+    decoder = _DECODERS.get(item_type)
+    if decoder is None:
+        kube_list = msgspec.defstruct("KubeList", [("items", list[item_type] | None)])
+        decoder = _DECODERS[item_type] = msgspec.json.Decoder(kube_list)
+    return decoder
 
 
 def decode_list(raw: bytes, shape: type | None) -> list[Obj]:
-    """The items of a kubectl List, decoding only the fields of `shape` if given."""
-    decoder = _DECODERS.get(shape)
-    if decoder is None:
-        item_type: Any = shape or Obj
-        kube_list = msgspec.defstruct("KubeList", [("items", list[item_type])])
-        decoder = _DECODERS[shape] = msgspec.json.Decoder(kube_list)
-    items: list[Obj] = decoder.decode(raw).items
+    """The items of a kubectl List, decoding only the fields of `shape` if given.
+
+    Raises on any item that does not fit `shape`; `decode_items` sets such items aside.
+    """
+    items: list[Obj] = _decoder(shape or Obj).decode(raw).items or []
     return items
+
+
+@dataclass(frozen=True)
+class Decoded:
+    items: list[Obj]
+    bad: list[BadObject]
+
+
+def decode_items(resource: str, raw: bytes, shape: type | None) -> Decoded:
+    """A kubectl List's items, one object at a time when one of them does not fit `shape`.
+
+    The fast path decodes the whole list at once; only a list holding a null or a wrong type
+    where `shape` wants an object is decoded again item by item. Raises only when `raw` is
+    not a list of objects at all.
+    """
+    try:
+        items = decode_list(raw, shape)
+    except msgspec.ValidationError:
+        raw_items = _decoder(msgspec.Raw).decode(raw).items or []
+        return _one_by_one(resource, raw_items, shape)
+    # Nulls left in free-form parts (`spec: Any`) and absent kinds: the same as one by one.
+    clean = b"null" not in raw
+    kind = BY_RESOURCE.get(resource)
+    for index, item in enumerate(items):
+        if not clean:
+            item = items[index] = _without_nulls(item)
+        if kind is not None and "kind" not in item:
+            item["kind"] = kind.kind
+            item.setdefault("apiVersion", kind.api_version)
+    return Decoded(items, [])
+
+
+def _one_by_one(resource: str, raw_items: list[msgspec.Raw], shape: type | None) -> Decoded:
+    decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(shape or Obj)
+    kept: list[Obj] = []
+    bad: list[BadObject] = []
+    for raw_item in raw_items:
+        try:
+            item: Any = decoder.decode(raw_item)
+            validate = False
+        except msgspec.ValidationError:
+            item = msgspec.json.decode(raw_item)  # whole, to name it and retry without nulls
+            validate = True
+        vetted = _vetted_item(resource, item, shape, validate)
+        (bad if isinstance(vetted, BadObject) else kept).append(vetted)  # type: ignore[arg-type]
+    return Decoded(kept, bad)
+
+
+_AT = re.compile(r"\s*- at `\$\.?([^`]*)`$")
+
+
+def _vetted_item(
+    resource: str, obj: Any, shape: type | None, validate: bool, project: bool = True
+) -> Obj | BadObject:
+    """`obj` without nulls and with its kind, checked against `shape` (and projected on it
+    if `project`); or why it cannot be read."""
+    kind = BY_RESOURCE.get(resource)
+    kind_name = kind.kind if kind else resource
+    if not isinstance(obj, dict):
+        return BadObject(resource, kind_name, "", "?", "", f"an item is {type(obj).__name__}")
+    item: Obj = _without_nulls(obj)
+    if kind is not None and "kind" not in item:
+        item["kind"] = kind.kind
+        item.setdefault("apiVersion", kind.api_version)
+    if validate and shape is not None:
+        try:
+            projected: Obj = msgspec.convert(item, shape)
+        except msgspec.ValidationError as error:
+            meta: Obj = item["metadata"] if isinstance(item.get("metadata"), dict) else {}
+            text = str(error)
+            where = _AT.search(text)
+            return BadObject(
+                resource,
+                str(item.get("kind") or kind_name),
+                str(meta.get("namespace") or ""),
+                str(meta.get("name") or "?"),
+                where.group(1) if where else "",
+                _AT.sub("", text),
+            )
+        return projected if project else item
+    return item
+
+
+def _without_nulls(value: Any) -> Any:
+    """`value` with every null member and list element dropped (null means unset)."""
+    if isinstance(value, dict):
+        return {k: _without_nulls(v) for k, v in value.items() if v is not None}
+    if isinstance(value, list):
+        return [_without_nulls(v) for v in value if v is not None]
+    return value
 
 
 def _read_json(file: Path) -> Any:
