@@ -1353,3 +1353,36 @@ class FakeKube:
 def _ready(pod: Obj) -> bool:
     conditions = (pod.get("status") or {}).get("conditions") or []
     return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
+
+
+def forward_to(upstream: str) -> Handler:
+    """A `route()` handler that passes proxy requests on to a real server at `upstream`.
+
+    For `.../pods/<pod>:<port>/proxy/<path>` the API server sends `<path>` (query, body, headers)
+    to the pod and returns its answer unchanged, any status included; a pod that does not
+    accept the connection gives a 503 Status "error trying to reach service".
+    """
+    import urllib.error
+    import urllib.request
+    from urllib.parse import urlencode
+
+    def handler(request: Request) -> Reply:
+        path = request.path.split("/proxy", 1)[1] or "/"
+        query = f"?{urlencode(request.query, doseq=True)}" if request.query else ""
+        data = None if request.body is None else json.dumps(request.body).encode()
+        headers = {k: v for k, v in request.headers.items()
+                   if k.lower() not in ("authorization", "host", "content-length")}  # fmt: skip
+        outgoing = urllib.request.Request(
+            upstream + path + query, data=data, headers=headers, method=request.method
+        )
+        try:
+            with urllib.request.urlopen(outgoing, timeout=30) as answer:
+                status, body, kind = answer.status, answer.read(), answer.headers
+        except urllib.error.HTTPError as error:
+            status, body, kind = error.code, error.read(), error.headers
+        except OSError as error:
+            reason = f"error trying to reach service: {error}"
+            return Reply(503, ApiFailure(503, "ServiceUnavailable", reason).body())
+        return Reply(status, body, kind.get("Content-Type") or "application/json")
+
+    return handler

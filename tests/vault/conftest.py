@@ -9,8 +9,9 @@ import pytest
 
 from labctl.cluster.client import ClusterTarget
 from labctl.vault.connection import VaultTarget
-from tests.support.fake_kube import FakeKube, Obj
+from tests.support.fake_kube import FakeKube, Obj, forward_to
 from tests.support.fake_vault import FakeVault
+from tests.support.openbao import RaftCluster
 
 LABELS = {"app.kubernetes.io/name": "vault", "component": "server"}
 
@@ -75,6 +76,15 @@ class VaultCluster:
             self.kube.add(vault_pod(name))
             route_pod(self.kube, name, server)
         return list(servers)
+
+    def deploy_real(self, raft: RaftCluster) -> RaftCluster:
+        """The StatefulSet's pods are `raft`'s OpenBao servers: the pod proxy forwards to them."""
+        self.kube.add(statefulset(raft.size))
+        for node in raft.nodes:
+            self.kube.add(vault_pod(node.name))
+            self.kube.route("*", rf"/api/v1/namespaces/vault/pods/{node.name}:8200/proxy/.*",
+                            forward_to(node.url))  # fmt: skip
+        return raft
 
 
 @pytest.fixture(scope="module")

@@ -113,8 +113,9 @@ def test_executes_the_plan_against_the_api(cluster: VaultCluster) -> None:
 
     entered = iter(survivor.keys[:3])
     node = proxy_node(kube, cluster.target, "vault-0")
+    ids = [p["id"] for p in plan.peers]
     overview = rr.bring_up(
-        runner, plan, [node], KeyRing(lambda _p: next(entered)), token=survivor.root_token
+        runner, ids, [node], KeyRing(lambda _p: next(entered)), token=survivor.root_token
     )
     assert [r.status.state.value for r in overview.replicas] == ["active"]
     assert [p.node_id for p in overview.peers or []] == ["vault-0"]

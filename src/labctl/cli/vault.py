@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from labctl.cli._ops import Context, Kubeconfig, Output, Yes, emit, err
+from labctl.cli._ops import Context, DryRun, Kubeconfig, Output, Yes, emit, err
 
 if TYPE_CHECKING:
     import hvac
@@ -69,6 +69,10 @@ def _target(
 
 @contextmanager
 def _errors() -> Iterator[None]:
+    import httpx2
+
+    from labctl.cli._ops import EXIT_CLUSTER
+    from labctl.vault.connection import unreachable
     from labctl.vault.errors import Refused, VaultError
 
     try:
@@ -76,15 +80,21 @@ def _errors() -> Iterator[None]:
     except (VaultError, Refused) as error:
         err(str(error))
         raise typer.Exit(error.exit_code) from None
+    except httpx2.HTTPError as error:  # the API server, on a call not wrapped closer to it
+        err(f"cannot reach the Kubernetes API server: {unreachable(error)}")
+        raise typer.Exit(EXIT_CLUSTER) from None
 
 
 def _nodes(target: VaultTarget, pod: str | None = None) -> list[VaultNode]:
     from labctl.vault.connection import nodes
-    from labctl.vault.errors import VaultError
 
     found = nodes(target)
-    if pod is None:
-        return found
+    return found if pod is None else _nodes_named(found, pod)
+
+
+def _nodes_named(found: list[VaultNode], pod: str) -> list[VaultNode]:
+    from labctl.vault.errors import VaultError
+
     chosen = [n for n in found if n.name == pod]
     if not chosen:
         raise VaultError(f"no Vault pod {pod!r} (found: {', '.join(n.name for n in found)})")
@@ -160,14 +170,17 @@ def _show_overview(overview: Overview, output: str) -> None:
         typer.echo("")
         peers = [asdict(p) for p in overview.peers]
         emit(peers, "table", ("node_id", "address", "voter", "leader"))
+    elif overview.quorum_lost:
+        typer.echo("\nRaft peers: not read (no leader to answer)")
     else:
         typer.echo("\nRaft peers: not read (set VAULT_TOKEN to list them)")
     q = overview.quorum
     source = "" if overview.quorum_from_peers else " (assuming every replica votes)"
     if q is not None:
-        typer.echo(
-            f"\nvoters {q.voters}, quorum {q.size}, failure tolerance {q.failure_tolerance}{source}"
-        )
+        tolerance = "none, quorum lost" if overview.quorum_lost else f"{q.failure_tolerance}"
+        typer.echo(f"\nvoters {q.voters}, quorum {q.size}, failure tolerance {tolerance}{source}")
+    elif overview.quorum_lost:
+        typer.echo("\nvoters unknown, failure tolerance none, quorum lost")
     if overview.autopilot is not None:
         health = "healthy" if overview.autopilot.healthy else "UNHEALTHY"
         typer.echo(
@@ -186,6 +199,9 @@ def unseal(
     migrate: Annotated[
         bool, typer.Option("--migrate", help="Seal migration: send migrate=true with each key.")
     ] = False,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for a node to join or catch up.")
+    ] = 120.0,
     namespace: Namespace = "vault",
     statefulset: StatefulSet = "vault",
     pod_scheme: PodScheme = "http",
@@ -195,11 +211,14 @@ def unseal(
     timeout: Timeout = 10.0,
 ) -> None:
     """Unseal with Shamir keys, read without echo (Enter on an empty prompt stops)."""
-    from labctl.vault.unseal import KeyRing, unseal_all
+    from labctl.vault.unseal import KeyRing, Waiter, unseal_all
 
     with _errors():
         target = _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
-        results = unseal_all(_nodes(target, pod), KeyRing(_secret), migrate)
+        found = _nodes(target)
+        if pod is not None:
+            _nodes_named(found, pod)
+        results = unseal_all(found, KeyRing(_secret), migrate, pod, Waiter(wait))
     for result in results:
         known = result.sealed and result.threshold is not None
         progress = f" ({result.progress}/{result.threshold} keys)" if known else ""
@@ -229,21 +248,39 @@ def recover_raft(
     migrate: Annotated[bool, typer.Option("--migrate", help="Unseal with migrate=true.")] = False,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for each step.")] = 300.0,
     poll: Annotated[float, typer.Option("--poll", hidden=True)] = 2.0,
+    data_dir: Annotated[
+        Path | None,
+        typer.Option("--data-dir", help="With --address: the server's Raft path on this machine."),
+    ] = None,
+    cluster_address: Annotated[
+        str | None,
+        typer.Option(
+            "--cluster-address", help="With --address: its Raft HOST:PORT (cluster_addr)."
+        ),
+    ] = None,
+    dry_run: DryRun = False,
     yes: Yes = False,
     namespace: Namespace = "vault",
     statefulset: StatefulSet = "vault",
     pod_scheme: PodScheme = "http",
+    address: Address = None,
     kubeconfig: Kubeconfig = None,
     context: Context = None,
     timeout: Timeout = 10.0,
 ) -> None:
-    """Lost Raft quorum: rewrite raft/peers.json on the survivors and restart them (a plan)."""
+    """Lost Raft quorum: rewrite raft/peers.json on the survivors and restart them (a plan).
+
+    Through Kubernetes by default; with --address and --data-dir, for a server outside it."""
     from labctl.vault import raft_recovery as rr
     from labctl.vault.connection import connect_kube, proxy_node
     from labctl.vault.overview import read_overview
     from labctl.vault.unseal import KeyRing
 
     with _errors():
+        if address:
+            _recover_at_address(address, data_dir, node_id, cluster_address, wait, poll, dry_run,
+                                yes, migrate, timeout)  # fmt: skip
+            return
         target = _target(None, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
         kube = connect_kube(target)
         ids = dict(item.split("=", 1) for item in node_id or [])
@@ -251,11 +288,47 @@ def recover_raft(
             _statefulset(kube, target), read_overview(_nodes(target)), peer, ids, helper_image
         )
         _show_plan(plan)
+        if dry_run:
+            typer.echo("dry run: nothing was changed")
+            return
         _confirm("Stop Vault and rewrite its Raft membership?", yes)
         runner = rr.Runner(kube, err, timeout=wait, interval=poll)
         runner.run_kubernetes_steps(plan)
         survivors = [proxy_node(kube, target, p) for p in plan.survivors]
-        overview = rr.bring_up(runner, plan, survivors, KeyRing(_secret), migrate, _token(False))
+        ids_after = [p["id"] for p in plan.peers]
+        overview = rr.bring_up(runner, ids_after, survivors, KeyRing(_secret), migrate,
+                               _token(False))  # fmt: skip
+    _show_overview(overview, "table")
+    for note in plan.after:
+        typer.echo(f"next: {note}")
+
+
+def _recover_at_address(
+    address: str, data_dir: Path | None, node_id: list[str] | None, cluster_address: str | None,
+    wait: float, poll: float, dry_run: bool, yes: bool, migrate: bool, timeout: float,
+) -> None:  # fmt: skip
+    from labctl.vault import raft_recovery as rr
+    from labctl.vault.errors import Refused
+    from labctl.vault.overview import read_overview
+    from labctl.vault.unseal import KeyRing, Waiter
+
+    if data_dir is None or not node_id or len(node_id) != 1:
+        raise Refused("with --address, recover-raft needs --data-dir DIR and one --node-id ID")
+    target = _target(address, "", "", None, None, timeout)
+    nodes = _nodes(target)
+    token = _token(False)
+    plan = rr.plan_local_recovery(
+        read_overview(nodes, token, replicas_vote=False), data_dir,
+        node_id[0].split("=")[-1], cluster_address,
+    )  # fmt: skip
+    _show_plan(plan)
+    if dry_run:
+        typer.echo("dry run: nothing was changed")
+        return
+    _confirm("Rewrite this server's Raft membership?", yes)
+    runner = rr.LocalRunner(err, Waiter(wait, poll))
+    runner.write_and_wait_for_restart(plan, nodes[0])
+    overview = rr.bring_up(runner, [plan.node_id], nodes, KeyRing(_secret), migrate, token)
     _show_overview(overview, "table")
     for note in plan.after:
         typer.echo(f"next: {note}")
@@ -319,17 +392,18 @@ def generate_root(
     with _errors():
         target = _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
         node = _nodes(target, pod)[0] if pod else _active(_nodes(target))
+        where = gr.endpoint(node, _token(required=False))
         if cancel:
-            gr.cancel(node)
+            gr.cancel(where)
             typer.echo("root token generation cancelled")
             return
         if nonce:
-            done = gr.provide_keys(node, nonce, KeyRing(_secret))
+            done = gr.provide_keys(where, nonce, KeyRing(_secret))
             if not done.complete:
                 raise Refused(f"stopped at {done.progress}/{done.required} keys")
             root = gr.decode_token(done.encoded_token, _secret("OTP of this attempt"))
         else:
-            root = gr.generate_root(node, _secret, show_otp)
+            root = gr.generate_root(where, _secret, show_otp)
     if token_file:
         token_file.touch(mode=0o600)
         token_file.write_text(root + "\n")

@@ -122,6 +122,7 @@ def connect_kube(target: VaultTarget) -> Client:
 
 def pod_names(kube: Client, target: VaultTarget) -> list[str]:
     """The StatefulSet's pods, `<sts>-0` up to its replica count, plus any extra running ones."""
+    import httpx2
     from lightkube import ApiError
     from lightkube.resources.apps_v1 import StatefulSet
     from lightkube.resources.core_v1 import Pod
@@ -136,6 +137,8 @@ def pod_names(kube: Client, target: VaultTarget) -> list[str]:
             f"cannot read StatefulSet {target.namespace}/{target.statefulset}: "
             f"{error.status.message}"
         ) from error
+    except httpx2.HTTPError as error:
+        raise VaultError(f"cannot reach the Kubernetes API server: {unreachable(error)}") from error
     replicas = (sts.spec.replicas if sts.spec else None) or 0
     names = {f"{target.statefulset}-{i}" for i in range(replicas)}
     names |= {n for n in pods if re.fullmatch(rf"{target.statefulset}-\d+", n)}
@@ -221,7 +224,19 @@ def vault_errors(what: str, timeout: float | None = None) -> Iterator[None]:
             "(raise --timeout for a slow link)"
         ) from error
     except requests.exceptions.RequestException as error:
-        raise VaultError(f"{what}: cannot connect: {error}") from error
+        raise VaultError(f"{what}: {unreachable(error)}") from error
+
+
+def unreachable(error: Exception) -> str:
+    """One line for a transport failure, naming the likely cause (a closed port, http/https)."""
+    text = str(error)
+    if "SSL" in type(error).__name__ or "WRONG_VERSION_NUMBER" in text or "record layer" in text:
+        return "TLS handshake failed: is the address http://, not https://? (or check VAULT_CACERT)"
+    if "refused" in text.lower():
+        return "connection refused: nothing listens there (wrong address or port, or it is down)"
+    if "Name or service not known" in text or "nodename nor servname" in text:
+        return "the host name does not resolve"
+    return f"cannot connect ({type(error).__name__})"
 
 
 def describe_errors(status: int, body: dict[str, Any]) -> str:
@@ -229,6 +244,8 @@ def describe_errors(status: int, body: dict[str, Any]) -> str:
     if body.get("kind") == "Status":  # the API server itself answered, not Vault
         return f"the API server could not reach Vault ({status}): {body.get('message', '')}"
     said = "; ".join(str(e) for e in body.get("errors") or []) or _reason(status)
+    if "HTTP request to an HTTPS server" in said:
+        return "the server speaks https: use an https:// address (or --pod-scheme https)"
     hint = {
         400: "Vault refused the request",
         403: "permission denied: the token has no policy allowing this path "

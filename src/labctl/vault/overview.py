@@ -33,6 +33,7 @@ class Replica:
     name: str
     status: ReplicaStatus
     error: str | None = None  # why the replica could not be read
+    unreachable: bool = False  # no answer at all (not even from the API server on the way)
 
 
 @dataclass(frozen=True)
@@ -43,10 +44,15 @@ class Overview:
     quorum_from_peers: bool  # False: assumed every replica is a voter
     warnings: list[str] = field(default_factory=list)
     autopilot: AutopilotState | None = None  # with a token, on Vault 1.7+
+    quorum_lost: bool = False  # no leader: Raft cannot commit, whatever the voter count says
+    whole_cluster: bool = True  # every server was read (pods), not one address
 
     @property
     def healthy(self) -> bool:
-        return all(r.status.state.unsealed for r in self.replicas) and any(
+        if self.quorum_lost or not all(r.status.state.unsealed for r in self.replicas):
+            return False
+        # One address may be a standby: healthy when it serves, as its leader exists.
+        return not self.whole_cluster or any(
             r.status.state is ReplicaState.ACTIVE for r in self.replicas
         )
 
@@ -56,7 +62,7 @@ def read_replica(node: VaultNode) -> Replica:
         health = node.call("GET", "sys/health")
         seal = node.call("GET", "sys/seal-status")
     except VaultError as error:
-        return Replica(node.name, replica_status(), str(error))
+        return Replica(node.name, replica_status(), str(error), unreachable=True)
     if "kind" in health.body:  # the API server answered: the pod is not serving
         return Replica(node.name, replica_status(), health.errors)
     seal_body = seal.body if seal.status == 200 else None
@@ -86,20 +92,34 @@ def read_overview(
     """Read every node; `replicas_vote`: without peers, count each node as a voter (true for
     a StatefulSet's pods, not for one address behind a Service)."""
     replicas = [read_replica(n) for n in nodes]
+    if replicas and all(r.unreachable for r in replicas):
+        raise VaultError(replicas[0].error or "Vault cannot be reached")
     warnings: list[str] = []
     peers: list[RaftPeer] | None = None
     autopilot: AutopilotState | None = None
+    no_leader = False
     if token:
         try:
             peers = raft_peers(read_authenticated(replicas, nodes, token, RAFT_CONFIGURATION))
             autopilot = autopilot_state(read_authenticated(replicas, nodes, token, AUTOPILOT))
         except VaultError as error:
-            warnings.append(f"Raft {'autopilot' if peers else 'peers'} unknown: {error}")
+            # A standby answers 500 "active cluster node not found" when Raft has no leader.
+            no_leader = "active cluster node not found" in str(error)
+            if not no_leader:
+                warnings.append(f"Raft {'autopilot' if peers else 'peers'} unknown: {error}")
     q = peers_quorum(peers) if peers is not None else None
     if q is None and replicas_vote:
         q = quorum(len(replicas))
+    active = any(r.status.state is ReplicaState.ACTIVE for r in replicas)
+    unsealed = any(r.status.state.unsealed for r in replicas)
+    lost = not active and (no_leader or (replicas_vote and unsealed))
+    if lost:
+        warnings.append(
+            "quorum lost: no server is active, so Vault serves no request. Start the stopped "
+            "voters (or, if they are gone for good, see `labctl vault recover-raft`)"
+        )
     warnings += judge(replicas, peers, q) + _autopilot_notes(autopilot, q)
-    return Overview(replicas, peers, q, peers is not None, warnings, autopilot)
+    return Overview(replicas, peers, q, peers is not None, warnings, autopilot, lost, replicas_vote)
 
 
 def _autopilot_notes(autopilot: AutopilotState | None, q: Quorum | None) -> list[str]:
@@ -119,18 +139,13 @@ def _autopilot_notes(autopilot: AutopilotState | None, q: Quorum | None) -> list
 
 def judge(replicas: list[Replica], peers: list[RaftPeer] | None, q: Quorum | None) -> list[str]:
     """What an operator should know, worst first."""
-    states = [r.status.state for r in replicas]
     notes: list[str] = []
-    if replicas and ReplicaState.ACTIVE not in states and any(s.unsealed for s in states):
-        notes.append(
-            "no replica is active although some are unsealed: Raft may have lost quorum "
-            "(see `labctl vault recover-raft`)"
-        )
     for r in replicas:
         if r.status.state is ReplicaState.SEALED and r.status.auto_unseal:
             notes.append(
-                f"{r.name} is sealed under auto-unseal ({r.status.seal_type}): the KMS key is "
-                "unreachable or denied; recovery keys cannot unseal it (check KMS access)"
+                f"{r.name} is sealed under auto-unseal ({r.status.seal_type}): if an operator "
+                f"sealed it, `labctl vault unseal {r.name}` takes the recovery keys; if it "
+                "stays sealed after a restart, its seal (KMS key) is unreachable or denied"
             )
         elif r.status.state is ReplicaState.SEALED:
             notes.append(f"{r.name} is sealed: run `labctl vault unseal {r.name}`")

@@ -22,13 +22,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from labctl.vault.connection import VaultNode
 from labctl.vault.errors import Refused, VaultError, WaitTimedOut
 from labctl.vault.overview import Overview, read_overview, read_replica
 from labctl.vault.status import ReplicaState
-from labctl.vault.unseal import KeyRing, auto_unseal_explanation, read_seal, unseal
+from labctl.vault.unseal import KeyRing, Waiter, auto_unseal_explanation, read_seal, unseal
 
 if TYPE_CHECKING:
     from lightkube import Client
@@ -243,12 +244,12 @@ class Runner:
             if p.metadata and p.metadata.name and pattern.fullmatch(p.metadata.name)
         }
 
+    @property
+    def waiter(self) -> Waiter:
+        return Waiter(self.timeout, self.interval, self.sleep)
+
     def wait(self, what: str, done: Callable[[], bool]) -> None:
-        deadline = time.monotonic() + self.timeout
-        while not done():
-            if time.monotonic() > deadline:
-                raise WaitTimedOut(f"timed out after {self.timeout:g} s waiting for {what}")
-            self.sleep(self.interval)
+        self.waiter.until(what, done)
 
     def write_peers(self, plan: RecoveryPlan, survivor: str) -> None:
         from lightkube import codecs
@@ -293,34 +294,135 @@ class Runner:
 
 
 def bring_up(
-    runner: Runner,
-    plan: RecoveryPlan,
+    runner: Runner | LocalRunner,
+    expected_ids: list[str],
     nodes: list[VaultNode],
     keys: KeyRing | None,
     migrate: bool = False,
     token: str | None = None,
 ) -> Overview:
-    """After the restart: unseal the survivors if needed, then verify the new membership."""
+    """After the restart: unseal the survivors if needed, then verify the new membership.
+
+    Raft applies peers.json when the server unseals, so the unseal is part of the recovery."""
     for node in nodes:
         runner.wait(f"{node.name} to answer", partial(_answers, node))
         status = read_seal(node)
+        if status.sealed and status.auto_unseal and not (migrate or status.migration):
+            # It unseals itself once its seal answers; if it does not, the seal is unusable.
+            try:
+                runner.wait(f"{node.name} to auto-unseal", partial(_unsealed, node))
+            except WaitTimedOut as error:
+                raise VaultError(auto_unseal_explanation(node.name, status)) from error
+            continue
         if not status.sealed:
             continue
-        if status.auto_unseal and not (migrate or status.migration):
-            raise VaultError(auto_unseal_explanation(node.name, status))
         if keys is None:
             raise Refused(f"{node.name} is sealed: run `labctl vault unseal {node.name}`")
         runner.say(f"unsealing {node.name}")
-        if unseal(node, keys, migrate).sealed:
+        if unseal(node, keys, migrate, runner.waiter).sealed:
             raise Refused(f"{node.name} is still sealed: run `labctl vault unseal {node.name}`")
     runner.wait("an active server", lambda: _has_active(nodes))
-    overview = read_overview(nodes, token)
+    overview = read_overview(nodes, token, replicas_vote=False)
     if overview.peers is not None:
-        expected = sorted(p["id"] for p in plan.peers)
         actual = sorted(p.node_id for p in overview.peers)
-        if actual != expected:
-            raise VaultError(f"Raft peers are {actual} after recovery, expected {expected}")
+        if actual != sorted(expected_ids):
+            raise VaultError(f"Raft peers are {actual} after recovery, expected {expected_ids}")
     return overview
+
+
+# --- a server reached at an address, its data directory on this machine ---------------------
+
+
+@dataclass(frozen=True)
+class LocalPlan:
+    """recover-raft for one server outside Kubernetes (systemd, a VM): labctl runs where its
+    Raft data directory is, writes peers.json there, and the operator restarts the server."""
+
+    data_dir: Path
+    node_id: str
+    cluster_address: str  # host:port other servers dial (cluster_addr, 8201)
+    steps: list[Step]
+
+    @property
+    def peers(self) -> list[dict[str, Any]]:
+        return [{"id": self.node_id, "address": self.cluster_address, "non_voter": False}]
+
+    @property
+    def peers_json(self) -> str:
+        return json.dumps(self.peers)
+
+    @property
+    def survivors(self) -> list[str]:
+        return [self.node_id]
+
+    @property
+    def after(self) -> list[str]:
+        return [
+            "the other servers must not rejoin with old data: wipe their Raft data directories, "
+            "then start them; they join with retry_join (or `bao/vault operator raft join`)"
+        ]
+
+
+def plan_local_recovery(
+    overview: Overview, data_dir: Path, node_id: str, cluster_address: str | None
+) -> LocalPlan:
+    """A plan for the one server at the address, or `Refused`."""
+    if any(r.status.state is ReplicaState.ACTIVE for r in overview.replicas):
+        raise Refused(
+            "this server is active: Raft has a quorum. recover-raft is only for a cluster that "
+            "lost it; remove a dead peer with `vault operator raft remove-peer`."
+        )
+    if not (data_dir / "raft").is_dir():
+        raise Refused(f"{data_dir}/raft does not exist: --data-dir must be the server's Raft path")
+    address = cluster_address or _own_address(overview, node_id)
+    if not address:
+        raise Refused(
+            f"the Raft address of {node_id} is unknown (no peer list with VAULT_TOKEN): "
+            "pass --cluster-address HOST:PORT (the server's cluster_addr)"
+        )
+    target = data_dir / "raft" / "peers.json"
+    steps = [
+        Step("VERIFY", "sys/health", "no server is active: quorum is lost"),
+        Step("WRITE", str(target), f"the survivor {node_id} at {address} is the only peer"),
+        Step("WAIT", "the server restarts", "restart it now (e.g. systemctl restart openbao)"),
+        Step("UNSEAL", node_id, "Raft applies peers.json when the server unseals"),
+        Step("VERIFY", "sys/health, raft configuration", f"active, peers = [{node_id}]"),
+    ]
+    return LocalPlan(data_dir, node_id, address, steps)
+
+
+def _own_address(overview: Overview, node_id: str) -> str | None:
+    for peer in overview.peers or []:
+        if peer.node_id == node_id:
+            return peer.address
+    return None
+
+
+@dataclass
+class LocalRunner:
+    """Performs a LocalPlan's steps; waits with the same Waiter as the Kubernetes runner."""
+
+    say: Callable[[str], None]
+    waiter: Waiter = field(default_factory=Waiter)
+
+    def wait(self, what: str, done: Callable[[], bool]) -> None:
+        self.waiter.until(what, done)
+
+    def write_and_wait_for_restart(self, plan: LocalPlan, node: VaultNode) -> None:
+        target = plan.data_dir / "raft" / "peers.json"
+        target.write_text(plan.peers_json + "\n")
+        self.say(f"wrote {target}; restart the server now (labctl waits for it)")
+
+        def restarted() -> bool:
+            # Shamir: a restarted server answers sealed. Auto-unseal: it applies and
+            # removes peers.json on its own.
+            return not target.exists() or (_answers(node) and read_seal(node).sealed is True)
+
+        self.wait("the server to restart", restarted)
+
+
+def _unsealed(node: VaultNode) -> bool:
+    return read_seal(node).sealed is False
 
 
 def _answers(node: VaultNode) -> bool:

@@ -62,9 +62,10 @@ HEALTH_CODES: Mapping[int, ReplicaState] = {
     530: ReplicaState.REMOVED,
 }
 
-# Seal types whose keys live outside Vault: recovery keys cannot unseal these.
+# Seal types whose keys live outside Vault: the operator holds recovery keys, not unseal keys.
 AUTO_UNSEAL_TYPES = frozenset(
     {"awskms", "azurekeyvault", "gcpckms", "ocikms", "alicloudkms", "transit", "pkcs11", "kmip"}
+    | {"static"}  # OpenBao's key-file seal
 )
 
 
@@ -87,7 +88,8 @@ class ReplicaStatus:
 
     @property
     def auto_unseal(self) -> bool:
-        """True when a KMS (or another external seal) holds the key: recovery keys cannot unseal."""
+        """True when a KMS (or another external seal) holds the key and the keys held are
+        recovery keys (they unseal an operator-sealed node only while the seal works)."""
         return self.recovery_seal or (self.seal_type or "") in AUTO_UNSEAL_TYPES
 
 
