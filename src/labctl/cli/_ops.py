@@ -9,6 +9,7 @@ kubectl-like flags, one translation of errors into messages and exit codes, the 
     3  refused or not confirmed: nothing was changed
     4  the cluster could not be reached or answered with an error (403, 500, timeout)
     5  timed out waiting (a PDB kept blocking, a controller did not act)
+    6  validate only: part of the tree was not checked (a tool or a chart was missing)
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ if TYPE_CHECKING:
     from labctl.actions.plan import Plan, Step
 
 EXIT_FAILED, EXIT_REFUSED, EXIT_CLUSTER, EXIT_TIMEOUT = 1, 3, 4, 5
+EXIT_USAGE = 2  # Typer's own code for bad usage
+EXIT_NOT_CHECKED = 6  # validate: a tool or chart was missing, so part of the tree went unchecked
 
 Kubeconfig = Annotated[
     Path | None, typer.Option("--kubeconfig", help="Path to the kubeconfig file.")

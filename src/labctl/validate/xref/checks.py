@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from labctl.validate.tree import Manifest, Tree, helm_sources
+from labctl.validate.xref.scrape import scrape_targets_answer
 from labctl.validate.xref.workloads import (
     Workload,
     matches,
@@ -368,4 +369,5 @@ CHECKS = (
     vault_roles_dedicated,
     vault_spec_consistent,
     rules_selected,
+    scrape_targets_answer,
 )
