@@ -220,15 +220,13 @@ def _pod_spec(obj: dict[str, Any]) -> dict[str, Any]:
 def presync_hooks(sync: Sync) -> Iterator[Issue]:
     namespaces = [p for p in sync.placed if p.manifest.kind == "Namespace"]
     accounts = [p for p in sync.placed if p.manifest.kind == "ServiceAccount"]
+    homeless: dict[tuple[str, str], tuple[str, list[Placed]]] = {}
     for hook in (p for p in sync.placed if p.phase == "PreSync"):
         problem = _namespace_problem(hook, namespaces)
         if problem:
-            yield ("presync-namespace", _where(hook), problem)
-        account = str(
-            _pod_spec(hook.manifest.obj).get("serviceAccountName")
-            or _pod_spec(hook.manifest.obj).get("serviceAccount")
-            or ""
-        )
+            homeless.setdefault((hook.app.name, hook.namespace), (problem, []))[1].append(hook)
+        pod = _pod_spec(hook.manifest.obj)
+        account = str(pod.get("serviceAccountName") or pod.get("serviceAccount") or "")
         if account and account != "default":
             made = [
                 a for a in accounts if a.manifest.name == account and a.namespace == hook.namespace
@@ -242,6 +240,15 @@ def presync_hooks(sync: Sync) -> Iterator[Issue]:
                     f"{_who(first, hook)} creates only in {first.phase}: the hook's pods are "
                     "refused",
                 )
+    for (app, namespace), (problem, hooks) in sorted(homeless.items()):
+        shown = ", ".join(h.manifest.ref for h in hooks[:4])
+        more = f" and {len(hooks) - 4} more" if len(hooks) > 4 else ""
+        yield (
+            "presync-namespace",
+            f"Application {app} (wave {hooks[0].app.wave})",
+            f"{len(hooks)} PreSync hook object(s) go into namespace {namespace}, {problem}: "
+            f"{shown}{more}",
+        )
 
 
 def _before(made: Placed, hook: Placed) -> bool:
@@ -256,6 +263,7 @@ def _who(made: Placed, hook: Placed) -> str:
 
 
 def _namespace_problem(hook: Placed, namespaces: list[Placed]) -> str | None:
+    """Why the hook's namespace does not exist when the hook runs, or None if it does."""
     namespace = hook.namespace
     if not namespace or namespace in PREEXISTING_NAMESPACES:
         return None
@@ -268,13 +276,10 @@ def _namespace_problem(hook: Placed, namespaces: list[Placed]) -> str | None:
     if made:
         first = min(made, key=lambda n: n.order)
         when = f"only in {first.phase}" if first.app is app else f"in wave {first.app.wave}"
-        return (
-            f"the PreSync hook goes into namespace {namespace}, which {_who(first, hook)} "
-            f"creates {when}: the hook fails and the sync stops"
-        )
+        return f"which {_who(first, hook)} creates {when}: the hooks fail and the sync stops"
     return (
-        f"the PreSync hook goes into namespace {namespace}, which nothing creates before it "
-        "(no Namespace object, no CreateNamespace=true): the hook fails and the sync stops"
+        "which nothing creates before them (no Namespace object, no CreateNamespace=true): "
+        "the hooks fail and the sync stops"
     )
 
 

@@ -78,8 +78,20 @@ def render_all(tree: Tree, chart_dir: Path | None, kube_version: str | None) -> 
             result.checked += 1
             manifests.extend(rendered.manifests)
             _check_kube_version(result, rendered.metadata, wanted, kube_version, where)
+    _default_namespaces(tree, manifests)
     result.notes.append(f"{len(manifests)} objects from {result.checked} chart(s)")
     return Charts(result, manifests)
+
+
+def _default_namespaces(tree: Tree, manifests: list[Manifest]) -> None:
+    """Argo CD puts namespaced objects without a namespace into the destination namespace."""
+    from labctl.validate.argocd.placement import Sync
+
+    sync = Sync(Tree(tree.root, [*tree.manifests, *manifests], tree.errors))
+    for placed in sync.placed:
+        metadata = placed.manifest.obj.setdefault("metadata", {})
+        if placed.manifest.app and placed.namespace and not metadata.get("namespace"):
+            metadata["namespace"] = placed.namespace
 
 
 def _where(application: Manifest, source: HelmSource) -> str:
