@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from labctl.cli._ops import EXIT_NOT_CHECKED
 from labctl.cli.main import app
 from labctl.platform.components.alerts import prometheus_rules
 from tests.support.tools import require
@@ -33,7 +34,9 @@ def test_findings_are_grouped_by_validator_and_exit_1(tmp_path: Path) -> None:
         result.output
     )
     assert "kubernetes-schema: ok, 3 checked" in result.output
-    assert result.output.rstrip().endswith("3 finding(s)")
+    assert result.output.rstrip().endswith(
+        "3 finding(s); chart output was not checked (run with --charts to render charts)"
+    )
 
 
 def test_a_clean_tree_exits_0_and_json_lists_every_validator(tmp_path: Path) -> None:
@@ -63,7 +66,7 @@ def test_verbose_prints_timings_per_validator(tmp_path: Path) -> None:
     assert "s in all" in result.output
 
 
-def test_a_missing_tool_exits_2_and_names_the_package(
+def test_a_missing_tool_exits_6_and_names_the_package(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = tmp_path / "tree"
@@ -72,14 +75,14 @@ def test_a_missing_tool_exits_2_and_names_the_package(
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
     result = runner.invoke(app, ["validate", str(root), "--only", "promtool"])
-    assert result.exit_code == 2
+    assert result.exit_code == EXIT_NOT_CHECKED == 6
     assert "promtool: NOT RUN: promtool is not installed (install the prometheus" in result.output
     assert "error: promtool is not installed" in result.stderr
 
 
 def test_an_unknown_validator_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path), "--only", "kubeval"])
-    assert result.exit_code == 3
+    assert result.exit_code == 2
     assert "unknown validator(s) ['kubeval']" in result.stderr
 
 
@@ -97,6 +100,7 @@ def test_the_example_tree_validates_clean() -> None:
         "kubernetes-schema",
         "crd-schema",
         "cross-reference",
+        "argocd-sync",
         "promtool",
         "amtool",
         "policy",
@@ -107,3 +111,27 @@ def test_an_empty_folder_is_a_finding_not_a_pass(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path), *FAST])
     assert result.exit_code == 1
     assert "[empty-tree]" in result.output
+
+
+@pytest.mark.parametrize("version", ["banana", "1", "1.x", "v2.0.0", "1.34.2.1"])
+def test_an_unreadable_kubernetes_version_is_a_usage_error(tmp_path: Path, version: str) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path), "--kubernetes-version", version])
+    assert result.exit_code == 2
+    assert f"--kubernetes-version {version!r} is not a Kubernetes version" in result.stderr
+    assert result.stdout == ""  # refused before anything ran
+
+
+def test_a_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["validate", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "Invalid value for 'directory'" in result.output
+
+
+def test_piped_output_has_no_progress_and_says_charts_were_not_checked(tmp_path: Path) -> None:
+    root = _tree(tmp_path, "xref/service-pass.yaml")
+    result = runner.invoke(app, ["validate", str(root), "--only", "kubernetes-schema"])
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""  # no spinner, no escape codes when not on a terminal
+    assert result.stdout.splitlines()[-1] == (
+        "0 finding(s); chart output was not checked (run with --charts to render charts)"
+    )

@@ -1,19 +1,50 @@
-"""`labctl validate DIR`: check a rendered GitOps tree (schemas, rules, policy, references).
+"""`labctl validate DIR`: check a rendered GitOps tree (schemas, rules, policy, references,
+the sync order), with `--charts` over the objects its Helm charts render too.
 
-Exit codes: 0 clean, 1 findings, 2 a validator could not run (a tool is missing; the message
-names the package), 3 bad usage (e.g. an unknown validator name).
+Exit codes (docs/validate.md): 0 clean, 1 findings, 2 bad usage (a missing directory, an
+unknown validator or output, an unreadable --kubernetes-version), 6 part of the tree was not
+checked (a tool or a chart was missing; the message names it).
 """
 
 from __future__ import annotations
 
+import re
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from labctl.cli._ops import EXIT_USAGE
+
+if TYPE_CHECKING:
+    from labctl.validate.runner import Progress
+
 VALIDATORS_HELP = (
-    "kubernetes-schema, crd-schema, cross-reference, promtool, amtool, policy (repeatable)"
+    "kubernetes-schema, crd-schema, cross-reference, argocd-sync, promtool, amtool, policy "
+    "(repeatable)"
 )
+KUBE_VERSION = re.compile(r"^v?1\.\d+(\.\d+)?$")
+
+
+def _usage(message: str) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(EXIT_USAGE)
+
+
+@contextmanager
+def _progress() -> Iterator[Progress | None]:
+    """A spinner naming the running validator, on a terminal only (nothing when piped)."""
+    from rich.console import Console
+
+    console = Console(stderr=True)
+    if not console.is_terminal or not sys.stderr.isatty():
+        yield None
+        return
+    with console.status("loading the tree") as status:
+        yield lambda name: status.update(f"validate: {name}")
 
 
 def validate(
@@ -41,7 +72,7 @@ def validate(
         str | None,
         typer.Option(
             "--kubernetes-version",
-            help="Validate core objects for this version (default: the tree's kubeadm "
+            help="Validate for this version, e.g. 1.34 or v1.34.2 (default: the tree's kubeadm "
             "ClusterConfiguration, else the newest schemas shipped).",
         ),
     ] = None,
@@ -51,29 +82,55 @@ def validate(
             "--policy-exceptions", metavar="FILE", help="Use this exceptions file for checkov."
         ),
     ] = None,
+    charts: Annotated[
+        bool,
+        typer.Option(
+            "--charts", help="Render every Application's Helm charts and check their objects."
+        ),
+    ] = False,
+    chart_dir: Annotated[
+        Path | None,
+        typer.Option(
+            "--chart-dir",
+            exists=True,
+            file_okay=False,
+            help="Charts as `helm pull --untar` leaves them (NAME-VERSION/ or NAME/); charts "
+            "not there are pulled from their repository when online.",
+        ),
+    ] = None,
 ) -> None:
-    """Validate a rendered tree; exit 0 clean, 1 findings, 2 a tool is missing."""
+    """Validate a rendered tree; exit 0 clean, 1 findings, 2 usage, 6 not all checked."""
     from labctl.validate import report as render
     from labctl.validate.runner import Options, run
 
     if output not in ("text", "table", "json"):
-        typer.echo(f"unknown output {output!r}: use text or json", err=True)
-        raise typer.Exit(3)
+        raise _usage(f"unknown output {output!r}: use text or json")
+    if kubernetes_version is not None and not KUBE_VERSION.match(kubernetes_version):
+        raise _usage(
+            f"--kubernetes-version {kubernetes_version!r} is not a Kubernetes version "
+            "(use MAJOR.MINOR or vMAJOR.MINOR.PATCH, e.g. 1.34 or v1.34.2)"
+        )
+    if chart_dir is not None and not charts:
+        raise _usage("--chart-dir needs --charts")
     options = Options(
         kubernetes_version=kubernetes_version,
         policy_exceptions=policy_exceptions,
         only=tuple(only or ()),
         skip=tuple(skip or ()),
+        charts=charts,
+        chart_dir=chart_dir,
     )
     try:
-        result = run(directory, options)
+        with _progress() as progress:
+            result = run(directory, options, progress)
     except ValueError as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(3) from exc
+        raise _usage(str(exc)) from exc
     if output == "json":
         typer.echo(render.as_json(result))
     else:
         typer.echo(render.as_text(result, verbose=verbose))
     for missing in result.missing:
         typer.echo(f"error: {missing}", err=True)
+    for unavailable in result.unavailable:
+        typer.echo(f"error: {unavailable}", err=True)
     raise typer.Exit(result.exit_code)

@@ -43,41 +43,71 @@ def _tighten(schema: Any) -> Any:
 _SCHEMA_MAPS = ("properties", "patternProperties", "definitions")
 
 
+def _carried() -> list[dict[str, Any]]:
+    entries = resources.files("labctl.validate").joinpath("crds").iterdir()
+    return [json.loads(e.read_text()) for e in entries if e.name.endswith(".json")]
+
+
 @cache
 def known() -> dict[tuple[str, str], dict[str, Any]]:
     """(group, kind) -> {version: tightened schema}, for every CRD we carry."""
     found: dict[tuple[str, str], dict[str, Any]] = {}
-    for entry in resources.files("labctl.validate").joinpath("crds").iterdir():
-        if not entry.name.endswith(".json"):
-            continue
-        crd = json.loads(entry.read_text())
+    for crd in _carried():
         versions = {name: _tighten(schema) for name, schema in crd["versions"].items()}
         found[(crd["group"], crd["kind"])] = versions
     return found
 
 
 @cache
-def _validator(group: str, kind: str, version: str) -> Any:
+def scopes() -> dict[tuple[str, str], str]:
+    """(group, kind) -> "Namespaced" or "Cluster", for every CRD we carry."""
+    return {(crd["group"], crd["kind"]): crd.get("scope", "Namespaced") for crd in _carried()}
+
+
+def carried_apis() -> list[tuple[str, str, list[str]]]:
+    """(group, kind, served versions) of every CRD we carry."""
+    return [(crd["group"], crd["kind"], list(crd["versions"])) for crd in _carried()]
+
+
+def in_tree(tree: Tree) -> dict[tuple[str, str], dict[str, Any]]:
+    """What the carried CRDs and the tree's own CustomResourceDefinitions (a chart's, with
+    --charts) define; the tree's win, being what the cluster will be given."""
+    found = dict(known())
+    for crd in tree.of_kind("CustomResourceDefinition"):
+        spec = crd.obj.get("spec") or {}
+        kind = str((spec.get("names") or {}).get("kind", ""))
+        versions = {
+            str(v.get("name")): _tighten((v.get("schema") or {}).get("openAPIV3Schema") or {})
+            for v in spec.get("versions") or []
+            if v.get("served", True)
+        }
+        if kind and versions:
+            found[(str(spec.get("group", "")), kind)] = versions
+    return found
+
+
+def _validator(schema: dict[str, Any]) -> Any:
     try:
         import jsonschema  # type: ignore[import-untyped]
     except ImportError as exc:  # pragma: no cover - installed with the validate extra
         raise ToolMissing("jsonschema", "platform-lab[validate] extra (Python)") from exc
-    schema = known()[(group, kind)][version]
     return jsonschema.Draft7Validator(schema)
 
 
-def covers(manifest: Manifest) -> bool:
-    return (manifest.group, manifest.kind) in known()
+def covers(manifest: Manifest, defined: dict[tuple[str, str], Any] | None = None) -> bool:
+    return (manifest.group, manifest.kind) in (known() if defined is None else defined)
 
 
 def validate(tree: Tree) -> Result:
     result = Result(NAME)
+    defined = in_tree(tree)
+    validators: dict[tuple[str, str, str], Any] = {}
     for manifest in tree.manifests:
-        if not covers(manifest):
+        if not covers(manifest, defined):
             continue
         result.checked += 1
         version = manifest.api_version.rpartition("/")[2]
-        versions = known()[(manifest.group, manifest.kind)]
+        versions = defined[(manifest.group, manifest.kind)]
         if version not in versions:
             served = ", ".join(sorted(versions))
             result.add(
@@ -86,8 +116,11 @@ def validate(tree: Tree) -> Result:
                 "unknown-version",
             )
             continue
+        key = (manifest.group, manifest.kind, version)
+        if key not in validators:
+            validators[key] = _validator(versions[version])
         errors = sorted(
-            _validator(manifest.group, manifest.kind, version).iter_errors(manifest.obj),
+            validators[key].iter_errors(manifest.obj),
             key=lambda error: list(error.absolute_path),
         )
         for error in errors:

@@ -104,8 +104,9 @@ def validate(tree: Tree, wanted_version: str | None = None) -> Result:
     for error in tree.errors:
         result.add(error, check="not-an-object")
     skipped: set[str] = set()
+    defined = crdschema.in_tree(tree)
     for manifest in tree.manifests:
-        if crdschema.covers(manifest):
+        if crdschema.covers(manifest, defined):
             continue
         if manifest.group in NOT_CLUSTER_OBJECTS:
             skipped.add(f"{manifest.api_version} {manifest.kind}")

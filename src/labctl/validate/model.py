@@ -39,6 +39,7 @@ class Result:
     checked: int = 0  # objects, files or rules looked at
     seconds: float = 0.0
     missing: ToolMissing | None = None
+    unavailable: list[str] = field(default_factory=list)  # inputs it could not get (a chart)
 
     def add(self, message: str, where: str = "", check: str = "") -> None:
         self.findings.append(Finding(self.validator, message, where, check))
@@ -51,4 +52,5 @@ class Result:
             "findings": [finding.as_dict() for finding in self.findings],
             "notes": self.notes,
             "missing": str(self.missing) if self.missing else None,
+            "unavailable": self.unavailable,
         }

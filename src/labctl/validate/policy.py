@@ -14,6 +14,7 @@ import json
 import shutil
 import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -108,13 +109,28 @@ def scan(root: Path) -> Scan:
 
 
 def validate(tree: Tree, exceptions_file: Path | None = None) -> Result:
-    return judge(scan(tree.root), load_exceptions(exceptions_file), tree.root)
+    rendered = [m for m in tree.manifests if m.app]
+    if not rendered:
+        return judge(scan(tree.root), load_exceptions(exceptions_file), tree.root)
+    # One checkov run over the tree and the charts' objects (its start-up is most of its time).
+    with tempfile.TemporaryDirectory(prefix="labctl-policy-") as tmp:
+        shutil.copytree(tree.root, Path(tmp) / "tree")
+        files: dict[str, list[dict[str, Any]]] = {}
+        for manifest in rendered:
+            files.setdefault(manifest.path.removeprefix("chart:"), []).append(manifest.obj)
+        for name, objects in files.items():
+            path = Path(tmp) / "chart" / name
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.with_suffix(".yaml").write_text(yaml.safe_dump_all(objects, sort_keys=False))
+        return judge(scan(Path(tmp)), load_exceptions(exceptions_file), Path(tmp) / "tree")
 
 
 def _relative(check: dict[str, Any], root: Path | None) -> str:
     absolute = Path(str(check.get("file_abs_path", "")))
     if root is not None and absolute.is_relative_to(root.resolve()):
         return absolute.relative_to(root.resolve()).as_posix()
+    if root is not None and absolute.is_relative_to(root.resolve().parent / "chart"):
+        return "chart:" + absolute.relative_to(root.resolve().parent / "chart").as_posix()
     return str(check.get("file_path", "")).lstrip("/")
 
 

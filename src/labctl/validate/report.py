@@ -14,6 +14,9 @@ def as_dict(report: Report) -> dict[str, Any]:
         "exitCode": report.exit_code,
         "findings": report.findings,
         "loadSeconds": round(report.load_seconds, 3),
+        "chartsChecked": report.charts_checked,
+        "chartObjects": report.chart_objects,
+        "notes": report.notes,
         "validators": [result.as_dict() for result in report.results],
     }
 
@@ -42,8 +45,13 @@ def as_text(report: Report, verbose: bool = False) -> str:
         lines.extend(f"  note: {note}" for note in result.notes)
     missing = report.missing
     summary = f"{report.findings} finding(s)"
+    if report.charts_checked:
+        summary += f"; {report.chart_objects} objects from charts checked"
+    summary += "".join(f"; {note}" for note in report.notes)
     if missing:
         summary += "; not run: " + ", ".join(f"{m.tool} (install {m.package})" for m in missing)
+    if report.unavailable:
+        summary += f"; {len(report.unavailable)} chart(s) could not be had, so not checked"
     if verbose:
         total = report.load_seconds + sum(r.seconds for r in report.results)
         summary += f"; {total:.2f}s in all"

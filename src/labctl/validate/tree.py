@@ -12,11 +12,27 @@ import yaml
 Obj = dict[str, Any]
 
 
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """libyaml's safe loader when PyYAML has it (charts' CRDs are megabytes: ~20x faster).
+    YAML 1.1's `=` (the "value" tag) is a plain string to Kubernetes (an enum of `=`)."""
+
+
+_Loader.add_constructor(
+    "tag:yaml.org,2002:value", lambda loader, node: loader.construct_scalar(node)
+)
+
+
+def load_all(text: str) -> list[Any]:
+    """The documents of a YAML text, as Kubernetes' YAML reader sees them."""
+    return list(yaml.load_all(text, Loader=_Loader))
+
+
 @dataclass(frozen=True)
 class Manifest:
-    path: str  # relative to the tree's root
+    path: str  # relative to the tree's root; "chart:<app>/<template>" for rendered charts
     index: int  # document number within the file, from 0
     obj: Obj
+    app: str = ""  # for objects a chart rendered: the Application whose Helm source it is
 
     @property
     def kind(self) -> str:
@@ -51,6 +67,11 @@ class HelmSource:
     chart: str  # the chart's name (for OCI sources, the last part of repoURL)
     release: str  # Helm release name: helm.releaseName, else the Application's name
     values: Obj  # helm.values (YAML text) merged with helm.valuesObject, which wins
+    repo_url: str = ""
+    version: str = ""  # targetRevision: the pinned chart version
+    skip_crds: bool = False  # helm.skipCrds: Argo CD leaves out the chart's crds/
+    parameters: tuple[tuple[str, str], ...] = ()  # helm.parameters, applied like --set
+    value_files: tuple[str, ...] = ()  # helm.valueFiles, relative to the chart
 
 
 def helm_sources(application: Manifest) -> Iterator[HelmSource]:
@@ -67,7 +88,18 @@ def helm_sources(application: Manifest) -> Iterator[HelmSource]:
         chart = str(
             source.get("chart") or str(source.get("repoURL", "")).rstrip("/").split("/")[-1]
         )
-        yield HelmSource(chart, str(helm.get("releaseName") or application.name), values)
+        yield HelmSource(
+            chart,
+            str(helm.get("releaseName") or application.name),
+            values,
+            repo_url=str(source.get("repoURL", "")),
+            version=str(source.get("targetRevision", "")),
+            skip_crds=helm.get("skipCrds") is True,
+            parameters=tuple(
+                (str(p.get("name")), str(p.get("value", ""))) for p in helm.get("parameters") or []
+            ),
+            value_files=tuple(str(f) for f in helm.get("valueFiles") or []),
+        )
 
 
 @dataclass
@@ -87,7 +119,7 @@ def load_tree(root: Path) -> Tree:
     for file in files:
         rel = file.relative_to(root).as_posix()
         try:
-            docs = list(yaml.safe_load_all(file.read_text()))
+            docs = load_all(file.read_text())
         except yaml.YAMLError as exc:
             errors.append(f"{rel}: not valid YAML: {exc}")
             continue

@@ -14,6 +14,7 @@ from typing import Any
 import yaml
 
 from labctl.validate.tree import Manifest, Tree, helm_sources
+from labctl.validate.xref.scrape import scrape_targets_answer
 from labctl.validate.xref.workloads import (
     Workload,
     matches,
@@ -76,7 +77,12 @@ def pdbs_allow_drains(tree: Tree) -> Iterator[Issue]:
             if w.namespace == pdb.namespace and matches(spec.get("selector"), w.pod_labels)
         ]
         if not selected:
-            yield ("pdb-selects-nothing", pdb.ref, "selects no pods of any workload in the tree")
+            if not pdb.app:  # a chart's PDB may guard pods its operator makes
+                yield (
+                    "pdb-selects-nothing",
+                    pdb.ref,
+                    "selects no pods of any workload in the tree",
+                )
             continue
         pods = sum(_floor(w, floors) for w in selected)
         allowed = _allowed_disruptions(spec, pods)
@@ -105,8 +111,10 @@ def services_select_pods(tree: Tree) -> Iterator[Issue]:
     for service in tree.of_kind("Service"):
         spec = service.obj.get("spec") or {}
         selector = spec.get("selector")
-        if not selector or spec.get("type") == "ExternalName":
-            continue  # endpoints managed by hand or by a controller
+        if not selector or spec.get("type") == "ExternalName" or service.app:
+            # Endpoints managed by hand or by a controller; a chart's Services often select
+            # pods that its operator or the kubelet makes (Prometheus, static pods).
+            continue
         if not any(
             w.namespace == service.namespace and service_matches(selector, w.pod_labels)
             for w in owners
@@ -368,4 +376,5 @@ CHECKS = (
     vault_roles_dedicated,
     vault_spec_consistent,
     rules_selected,
+    scrape_targets_answer,
 )
