@@ -49,7 +49,7 @@ def app_values(objects: list[Obj], name: str) -> Obj:
 
 def test_every_component_has_an_application_with_automated_bounded_sync(objects: list[Obj]) -> None:
     apps = find(objects, "Application", ns="argocd")
-    assert len(apps) == 16  # 15 components and the root
+    assert len(apps) == 24  # 23 components and the root
     for app in apps:
         policy = app["spec"]["syncPolicy"]
         assert policy["automated"] == {"prune": True, "selfHeal": True}
@@ -74,6 +74,12 @@ def test_chart_sources_are_pinned_to_exact_versions(objects: list[Obj]) -> None:
         "metallb": "0.16.1",
         "cert-manager": "v1.21.1",
         "nginx-gateway": "2.6.7",
+        "calico": "v3.32.1",
+        "calico-crds": "v3.32.1",
+        "prometheus-operator-crds": "31.0.1",
+        "metrics-server": "3.13.1",
+        "kubelet-csr-approver": "1.2.14",
+        "garage": "v1.2.0",
     }
 
 
@@ -238,7 +244,10 @@ def test_grafana_password_comes_from_a_secret_and_dashboards_are_configmaps(
 
 def test_alertmanager_reads_discord_from_the_mounted_secret(objects: list[Obj]) -> None:
     alertmanager = app_values(objects, "monitoring")["alertmanager"]
-    assert alertmanager["alertmanagerSpec"]["secrets"] == ["alertmanager-discord"]
+    assert alertmanager["alertmanagerSpec"]["secrets"] == [
+        "alertmanager-discord",
+        "alertmanager-heartbeat",
+    ]
     text = yaml.safe_dump(alertmanager["config"])
     assert "webhook_url_file: /etc/alertmanager/secrets/alertmanager-discord/webhook-url" in text
     assert "webhook_url:" not in text
@@ -366,7 +375,7 @@ def test_kubeadm_uses_a_control_plane_endpoint(example_config: ClusterConfig) ->
     assert cluster["controlPlaneEndpoint"] == "k8s-api.example.com:6443"
     assert cluster["kubernetesVersion"] == "v1.34.2"
     joins = kubeadm.files(example_config)
-    assert len(joins) == 6  # init + five workers
+    assert len(joins) == 7  # init, the encryption configuration, five workers
     worker = joins["kubeadm/join-k8s-worker01.yaml"][0]
     assert worker["discovery"]["bootstrapToken"]["apiServerEndpoint"] == "k8s-api.example.com:6443"
 

@@ -23,6 +23,16 @@ DNS_NAME = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)+$"
 IMAGE = r"^[a-z0-9][a-z0-9./_-]*(:[A-Za-z0-9._-]+)?(@sha256:[a-f0-9]{64})?$"
 DURATION = r"^([0-9]+(h|m|s))+$"
 QUANTITY = r"^[0-9]+(Ki|Mi|Gi|Ti)$"
+# The oldest Kubernetes the pinned charts run on: NGINX Gateway Fabric 2.6.7 says
+# `kubeVersion: >= 1.31.0-0`, and cert-manager v1.21.1's CRDs use `selectableFields` (1.30+).
+# tests/platform/test_versions.py keeps this equal to the pins' floors (platform/component.py).
+MIN_KUBERNETES = (1, 31)
+MIN_KUBERNETES_REASON = (
+    "nginx-gateway-fabric 2.6.7 requires >= 1.31 and cert-manager v1.21.1's CRDs use "
+    "selectableFields (>= 1.30)"
+)
+# Where the tree's Garage answers S3 (components/garage.py deploys it there).
+GARAGE_ENDPOINT = "http://garage.garage.svc.cluster.local:3900"
 
 
 class _Model(BaseModel):
@@ -63,6 +73,22 @@ class ClusterSettings(_Model):
     node_network: ipaddress.IPv4Network
     pod_subnet: ipaddress.IPv4Network = ipaddress.IPv4Network("10.244.0.0/16")
     service_subnet: ipaddress.IPv4Network = ipaddress.IPv4Network("10.96.0.0/12")
+    cni: Literal["calico", "none"] = Field(
+        default="calico",
+        description="calico: the tree installs Calico (bootstrap, then Argo CD); none: you "
+        "install a CNI yourself, and NetworkPolicies are enforced only if it does",
+    )
+
+    @model_validator(mode="after")
+    def _supported_version(self) -> ClusterSettings:
+        major, minor, _ = (int(p) for p in self.kubernetes_version.split("."))
+        if (major, minor) < MIN_KUBERNETES:
+            floor = ".".join(str(p) for p in MIN_KUBERNETES)
+            raise ValueError(
+                f"cluster.kubernetes_version {self.kubernetes_version} is below {floor}, the "
+                f"oldest the pinned charts support: {MIN_KUBERNETES_REASON}"
+            )
+        return self
 
     @model_validator(mode="after")
     def _disjoint_networks(self) -> ClusterSettings:
@@ -157,6 +183,11 @@ class Vault(_Model):
         description="Vault token the PostSync `vault configure` Job uses (in namespace vault)"
     )
     storage_size: Quantity = "10Gi"
+    tls: bool = Field(
+        default=True,
+        description="TLS on Vault's listener (certificate from the platform CA); every client "
+        "in the tree and labctl use the scheme that follows from it (vault_scheme())",
+    )
 
     @model_validator(mode="after")
     def _odd_quorum(self) -> Vault:
@@ -170,6 +201,11 @@ class Vault(_Model):
 
 class BackupTarget(_Model):
     name: Name
+    deploy: Literal["garage", "external"] = Field(
+        default="external",
+        description="garage: the tree deploys the store (Garage, in-cluster); external: it "
+        "exists outside the tree",
+    )
     endpoint: str = Field(pattern=r"^https?://\S+$")
     bucket: str = Field(pattern=r"^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$")
     prefix: str = Field(default="", pattern=r"^[A-Za-z0-9._/-]*$")
@@ -180,10 +216,22 @@ class BackupTarget(_Model):
     default: bool = False
     path_style: bool = True
 
+    @model_validator(mode="after")
+    def _garage_endpoint(self) -> BackupTarget:
+        if self.deploy == "garage" and self.endpoint != GARAGE_ENDPOINT:
+            raise ValueError(
+                f"backups.targets {self.name}: deploy garage serves S3 at {GARAGE_ENDPOINT}, "
+                f"not {self.endpoint}"
+            )
+        return self
+
 
 class Backups(_Model):
     namespaces: list[Name] = Field(min_length=1)
     targets: list[BackupTarget] = Field(min_length=1)
+    garage_storage_size: Quantity = Field(
+        default="100Gi", description="data volume of the in-cluster Garage (deploy: garage)"
+    )
 
     @model_validator(mode="after")
     def _targets(self) -> Backups:
@@ -202,6 +250,10 @@ class Backups(_Model):
 
 class Alerting(_Model):
     discord_webhook: SecretRef
+    heartbeat_url: SecretRef = Field(
+        description="dead-man's switch (e.g. a healthchecks.io ping URL) that Alertmanager "
+        "calls every minute with the always-firing Watchdog; Secret in namespace monitoring"
+    )
     runbook_base_url: str = Field(pattern=r"^https?://\S+$")
 
 
@@ -264,6 +316,15 @@ class Images(_Model):
     cloudflared: Image = "docker.io/cloudflare/cloudflared:2025.11.1"
     technitium: Image = "docker.io/technitium/dns-server:14.0.1"
     velero_plugin_aws: Image = "docker.io/velero/velero-plugin-for-aws:v1.14.2"
+    garage: Image = "docker.io/dxflrs/garage:v1.2.0"
+    busybox: Image = Field(
+        default="docker.io/library/busybox:1.37.0",
+        description="Garage's init container (writes its config with the RPC secret)",
+    )
+    kubectl: Image = Field(
+        default="registry.k8s.io/kubectl:v1.34.2",
+        description="applies Calico's CRDs server-side during `labctl bootstrap`",
+    )
     helm: Image = Field(
         default="docker.io/alpine/helm:3.19.0",
         description="runs the one-time Argo CD install Job of `labctl bootstrap`",
@@ -341,9 +402,18 @@ class ClusterConfig(_Model):
         return self
 
     @property
+    def garage_targets(self) -> list[BackupTarget]:
+        return [t for t in self.backups.targets if t.deploy == "garage"]
+
+    @property
     def control_planes(self) -> list[Node]:
         return [n for n in self.nodes if "control-plane" in n.roles]
 
     def host(self, service: str) -> str:
         """The public hostname of a platform UI, e.g. grafana.example.com."""
         return f"{service}.{self.domain}"
+
+
+def vault_scheme(config: ClusterConfig) -> Literal["https", "http"]:
+    """The scheme every Vault client uses: the listener's TLS setting (`vault.tls`) decides."""
+    return "https" if config.vault.tls else "http"

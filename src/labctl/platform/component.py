@@ -18,18 +18,25 @@ from labctl.platform.objects import Obj
 class Wave(IntEnum):
     """Sync waves in the runbook's recovery order (Vault, Argo CD, ingress, monitoring, apps).
 
-    Wave 0 holds what Vault itself stands on: a storage class for its Raft volumes and
-    cert-manager for its TLS certificate (plus the Gateway API CRDs, which have no workload).
+    A wave starts once every Application of the waves before it is healthy, so a kind is used
+    only in a wave after the one that brings its CRD. Wave 0 holds the CNI and the CRDs that
+    other charts' templates use (monitoring.coreos.com, Gateway API); wave 1 what Vault stands
+    on (a StorageClass for its Raft volumes, cert-manager); wave 2 the issuers, once
+    cert-manager's webhook answers. Vault's configuration waits for TaskApp's database, since
+    it writes (and verifies) the database connection.
     """
 
-    FOUNDATION = 0
-    SECRETS = 1
-    SECRETS_CONFIG = 2
-    GITOPS = 3
-    INGRESS = 4
-    MONITORING = 5
-    OPERATIONS = 6
-    APPLICATIONS = 7
+    CRDS = 0
+    FOUNDATION = 1
+    ISSUERS = 2
+    SECRETS = 3
+    GITOPS = 4
+    INGRESS = 5
+    MONITORING = 6
+    OPERATIONS = 7
+    DATABASE = 8
+    SECRETS_CONFIG = 9
+    APPLICATIONS = 10
 
 
 @dataclass(frozen=True)
@@ -39,6 +46,8 @@ class Chart:
     version: str
     # The chart's Chart.yaml `kubeVersion` at that version (None: it sets none).
     kube_version: str | None = None
+    # A chart published only in a Git repository: its folder there (version = the Git tag).
+    git_path: str | None = None
 
     @property
     def oci(self) -> bool:
@@ -66,9 +75,34 @@ NGINX_GATEWAY_FABRIC = Chart(
     "2.6.7",
     ">= 1.31.0-0",
 )
+PROMETHEUS_OPERATOR_CRDS = Chart(
+    "https://prometheus-community.github.io/helm-charts", "prometheus-operator-crds", "31.0.1"
+)
+METRICS_SERVER = Chart(
+    "https://kubernetes-sigs.github.io/metrics-server/", "metrics-server", "3.13.1"
+)
+KUBELET_CSR_APPROVER = Chart(
+    "https://postfinance.github.io/kubelet-csr-approver", "kubelet-csr-approver", "1.2.14"
+)
+TIGERA_OPERATOR = Chart("https://docs.tigera.io/calico/charts", "tigera-operator", "v3.32.1")
+CALICO_CRDS = Chart("https://docs.tigera.io/calico/charts", "crd.projectcalico.org.v1", "v3.32.1")
+# Garage has no Helm repository: the chart lives in its source tree.
+GARAGE = Chart(
+    "https://git.deuxfleurs.fr/Deuxfleurs/garage.git",
+    "garage",
+    "v1.2.0",
+    git_path="script/helm/garage",
+)
+# The oldest Kubernetes minor each pin runs on, where it is above the others' (Chart.yaml
+# kubeVersion, or the CRDs' fields); config.cluster.MIN_KUBERNETES is the highest of them.
+KUBERNETES_FLOORS = {
+    NGINX_GATEWAY_FABRIC: (1, 31),  # kubeVersion: >= 1.31.0-0
+    CERT_MANAGER: (1, 30),  # the Certificate CRD's selectableFields
+}
 # Gateway API CRDs: NGINX Gateway Fabric expects them installed; taken from the upstream tag.
+# NGINX Gateway Fabric 2.6.7 supports Gateway API v1.5.1 (its README's compatibility table).
 GATEWAY_API_REPO = "https://github.com/kubernetes-sigs/gateway-api.git"
-GATEWAY_API_VERSION = "v1.6.1"
+GATEWAY_API_VERSION = "v1.5.1"
 
 
 def webhook_ca() -> tuple[Obj, ...]:

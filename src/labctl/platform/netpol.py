@@ -27,6 +27,7 @@ class Inbound:
     ports: tuple[int, ...]
     namespaces: tuple[str, ...] = ()
     pods: dict[str, str] = field(default_factory=dict)
+    udp: bool = False  # the same ports over UDP too (DNS)
 
 
 @dataclass(frozen=True)
@@ -159,7 +160,8 @@ def policies(ns: str, traffic: Traffic) -> list[Obj]:
 
 
 def _inbound(ns: str, rule: Inbound) -> Obj:
-    ingress: Obj = {"ports": _ports(rule.ports)} if rule.ports else {}
+    ports = _ports(rule.ports) + (_ports(rule.ports, "UDP") if rule.udp else [])
+    ingress: Obj = {"ports": ports} if rule.ports else {}
     if rule.namespaces:
         ingress["from"] = [_from_namespace(n) for n in rule.namespaces]
     return policy(

@@ -21,14 +21,18 @@ from labctl.platform import bootstrap_manifests, tree
 from labctl.platform.component import Component
 from labctl.platform.components import (
     argocd,
+    calico,
     certs,
     cloudflared,
+    csr_approver,
     dns,
+    garage,
     gateway,
     kubeadm,
     logging,
     longhorn,
     metallb,
+    metrics_server,
     monitoring,
     taskapp,
     vault,
@@ -54,12 +58,22 @@ SKIP_DRY_RUN = {"argocd.argoproj.io/sync-options": "SkipDryRunOnMissingResource=
 
 def components(config: ClusterConfig) -> list[Component]:
     desired_vault = vault_config.spec(config, taskapp.NAMESPACE, taskapp.BACKEND)
+    cni = (
+        [calico.crds_component(), calico.component(config)]
+        if config.cluster.cni == "calico"
+        else []
+    )
+    store = [garage.component(config)] if config.garage_targets else []
     base = [
+        *cni,
+        monitoring.crds_component(),
+        gateway.crds_component(),
         longhorn.component(config),
         certs.component(config),
-        gateway.crds_component(),
+        certs.issuers_component(config),
+        metrics_server.component(config),
+        csr_approver.component(config),
         vault.component(config),
-        vault_config.component(config, desired_vault),
         _with_argocd_route(argocd.component(config), config),
         metallb.component(config),
         gateway.component(config),
@@ -67,6 +81,9 @@ def components(config: ClusterConfig) -> list[Component]:
         dns.component(config),
         monitoring.component(config, taskapp.NAMESPACE),
         *logging.components(config),
+        *store,
+        taskapp.database_component(config),
+        vault_config.component(config, desired_vault),
         taskapp.component(config),
     ]
     with_volumes = {ns for c in base for ns in _volume_namespaces(c.manifests)}

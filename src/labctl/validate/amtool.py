@@ -72,7 +72,8 @@ def check_config(result: Result, config: dict[str, Any], where: str) -> None:
     """Run amtool on one configuration, working around its age if it must."""
     tools.find("amtool")
     run = _amtool(config)
-    if run.returncode != 0 and "webhook_url_file" in run.output:
+    # "webhook_url_file" (discord) or "url_file" (webhook, the Watchdog's heartbeat).
+    if run.returncode != 0 and "url_file" in run.output:
         version = tools.version("amtool")
         if version is None or version < URL_FILE_SINCE:
             shown = ".".join(map(str, version)) if version else "unknown"
@@ -98,6 +99,9 @@ def with_placeholder_urls(config: dict[str, Any]) -> dict[str, Any]:
         for discord in receiver.get("discord_configs") or []:
             if discord.pop("webhook_url_file", None) is not None:
                 discord["webhook_url"] = PLACEHOLDER_URL
+        for webhook in receiver.get("webhook_configs") or []:
+            if webhook.pop("url_file", None) is not None:
+                webhook["url"] = PLACEHOLDER_URL
     return config
 
 

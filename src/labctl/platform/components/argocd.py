@@ -63,6 +63,13 @@ def _chart_source(component: Component) -> Obj:
         "releaseName": component.release or component.name,
         "valuesObject": component.values,
     }
+    if chart.git_path is not None:
+        return {
+            "repoURL": chart.repo_url,
+            "targetRevision": chart.version,
+            "path": chart.git_path,
+            "helm": helm,
+        }
     if chart.oci:
         return {
             "repoURL": chart.repo_url,

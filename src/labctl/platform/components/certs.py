@@ -123,6 +123,9 @@ def values(config: ClusterConfig) -> dict[str, Any]:
     resolvers = ",".join(f"{ip}:53" for ip in config.dns.forwarders)
     return {
         "crds": {"enabled": True, "keep": True},
+        # Leader election leases in cert-manager's namespace, not kube-system (outside its
+        # project).
+        "global": {"leaderElection": {"namespace": NAMESPACE}},
         "replicaCount": 2,
         "podDisruptionBudget": {"enabled": True},  # minAvailable 1 of 2 replicas
         "prometheus": {"enabled": True, "servicemonitor": {"enabled": True}},
@@ -151,11 +154,19 @@ def component(config: ClusterConfig) -> Component:
         chart=CERT_MANAGER,
         release="cert-manager",
         values=values(config),
-        manifests=[
-            namespace(NAMESPACE, "restricted"),
-            *issuers(config),
-            *netpol.policies(NAMESPACE, traffic),
-        ],
+        manifests=[namespace(NAMESPACE, "restricted"), *netpol.policies(NAMESPACE, traffic)],
         server_side_apply=True,
         ignore_differences=webhook_ca(),
+    )
+
+
+def issuers_component(config: ClusterConfig) -> Component:
+    """The issuers one wave after cert-manager: its webhook must answer before they apply."""
+    return Component(
+        name="cluster-issuers",
+        namespace=NAMESPACE,
+        tier="foundation",
+        wave=Wave.ISSUERS,
+        description="ClusterIssuers: Let's Encrypt (Cloudflare DNS-01) and the platform CA",
+        manifests=issuers(config),
     )

@@ -1,6 +1,7 @@
 """cloudflared: a remotely managed Cloudflare tunnel; the token is a file mounted from a Secret,
-never an argument, an environment variable or a chart value. Public hostnames are mapped to the
-Gateway in the Cloudflare dashboard.
+never an argument, an environment variable or a chart value. Public hostnames are mapped in the
+Cloudflare dashboard: the platform UIs to the Gateway, TaskApp's hosts to its Services directly
+(`/api` to the backend, the rest to the frontend), behind a Cloudflare Access application.
 """
 
 from __future__ import annotations
@@ -99,7 +100,14 @@ def component(config: ClusterConfig) -> Component:
     traffic = netpol.Traffic(
         internet_ports=(443, 7844),  # Cloudflare edge (HTTP/2 on 7844, API on 443)
         inbound=(netpol.Inbound("monitoring", (METRICS_PORT,), ("monitoring",)),),
-        egress_to=(("nginx-gateway", 443), ("nginx-gateway", 80)),
+        # The Gateway for the platform UIs; TaskApp's Services directly (its identity headers
+        # are trusted only on this path).
+        egress_to=(
+            ("nginx-gateway", 443),
+            ("nginx-gateway", 80),
+            ("taskapp", 8000),
+            ("taskapp", 8080),
+        ),
     )
     manifests: list[Obj] = [
         namespace(NAMESPACE, "restricted"),

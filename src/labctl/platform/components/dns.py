@@ -151,17 +151,8 @@ def services(config: ClusterConfig) -> list[Obj]:
 def component(config: ClusterConfig) -> Component:
     traffic = netpol.Traffic(
         internet_ports=(53, 443, 853),  # forwarders (plain, DoH, DoT) and blocklist downloads
-        inbound=(netpol.Inbound("dns", (53,)),),
-    )
-    # UDP 53 in: the Inbound helper opens TCP, so add the UDP rule explicitly.
-    udp = netpol.policy(
-        "allow-dns-udp",
-        NAMESPACE,
-        {
-            "podSelector": {"matchLabels": selector(NAME)},
-            "policyTypes": ["Ingress"],
-            "ingress": [{"ports": [{"protocol": "UDP", "port": 53}]}],
-        },
+        # Not "dns": every namespace's `allow-dns` is its egress to kube-dns.
+        inbound=(netpol.Inbound("dns-queries", (53,), pods=selector(NAME), udp=True),),
     )
     return Component(
         name="dns",
@@ -176,6 +167,5 @@ def component(config: ClusterConfig) -> Component:
             deployment(config),
             *services(config),
             *netpol.policies(NAMESPACE, traffic),
-            udp,
         ],
     )

@@ -80,8 +80,27 @@ def https_redirect() -> Obj:
     }
 
 
-def route(name: str, ns: str, hosts: list[str], backends: list[tuple[str, str, int]]) -> Obj:
-    """An HTTPRoute on the shared Gateway's HTTPS listener; backends are (path, service, port)."""
+def route(
+    name: str,
+    ns: str,
+    hosts: list[str],
+    backends: list[tuple[str, str, int]],
+    remove_headers: tuple[str, ...] = (),
+) -> Obj:
+    """An HTTPRoute on the shared Gateway's HTTPS listener; backends are (path, service, port).
+
+    `remove_headers` are dropped from every request before it reaches the backends.
+    """
+    filters = (
+        [
+            {
+                "type": "RequestHeaderModifier",
+                "requestHeaderModifier": {"remove": list(remove_headers)},
+            }
+        ]
+        if remove_headers
+        else []
+    )
     return {
         "apiVersion": "gateway.networking.k8s.io/v1",
         "kind": "HTTPRoute",
@@ -94,6 +113,7 @@ def route(name: str, ns: str, hosts: list[str], backends: list[tuple[str, str, i
             "rules": [
                 {
                     "matches": [{"path": {"type": "PathPrefix", "value": path}}],
+                    **({"filters": filters} if filters else {}),
                     "backendRefs": [{"name": svc, "port": port}],
                 }
                 for path, svc, port in backends
@@ -102,8 +122,28 @@ def route(name: str, ns: str, hosts: list[str], backends: list[tuple[str, str, i
     }
 
 
+# The control plane <-> agent TLS Secrets (the chart's names); cert-manager issues them instead
+# of the chart's cert-generator, a pre-install hook Job that would run before the namespace.
+SERVER_TLS = "server-tls"
+AGENT_TLS = "agent-tls"
+RELEASE = "ngf"
+
+
+def control_plane_certificates() -> list[Obj]:
+    service = f"{RELEASE}-nginx-gateway-fabric.{NAMESPACE}.svc"
+    return [
+        certs.internal_certificate(SERVER_TLS, NAMESPACE, [service]),
+        certs.internal_certificate(AGENT_TLS, NAMESPACE, ["*.cluster.local"]),
+    ]
+
+
 def values(config: ClusterConfig) -> dict[str, Any]:
     return {
+        "certGenerator": {
+            "enable": False,
+            "serverTLSSecretName": SERVER_TLS,
+            "agentTLSSecretName": AGENT_TLS,
+        },
         "nginxGateway": {"gatewayClassName": GATEWAY_CLASS, "replicas": 2},
         "nginx": {
             "replicas": 2,
@@ -120,7 +160,7 @@ def crds_component() -> Component:
         name="gateway-api-crds",
         namespace="kube-system",
         tier="foundation",
-        wave=Wave.FOUNDATION,
+        wave=Wave.CRDS,
         description=f"Gateway API standard CRDs {GATEWAY_API_VERSION}",
         upstream=GitPath(GATEWAY_API_REPO, GATEWAY_API_VERSION, "config/crd/standard"),
         server_side_apply=True,
@@ -143,13 +183,17 @@ def component(config: ClusterConfig) -> Component:
         wave=Wave.INGRESS,
         description="NGINX Gateway Fabric, the shared Gateway and its wildcard certificate",
         chart=NGINX_GATEWAY_FABRIC,
-        release="ngf",
+        release=RELEASE,
         values=values(config),
         manifests=[
             namespace(NAMESPACE, "baseline"),
             certs.public_certificate(TLS_SECRET, NAMESPACE, config),
+            *control_plane_certificates(),
             gateway(config),
             https_redirect(),
             *netpol.policies(NAMESPACE, traffic),
         ],
+        # nginxproxies.gateway.nginx.org is ~320 KB, over client-side apply's 262,144-byte
+        # annotation limit.
+        server_side_apply=True,
     )

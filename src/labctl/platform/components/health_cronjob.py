@@ -168,6 +168,8 @@ def _command(settings: CollectSettings, output: str) -> list[str]:
         "--alertmanager",
         f"{am.namespace}/{am.service}:{am.port}",
     ]
+    if vault.scheme:
+        command += ["--vault-scheme", vault.scheme]
     if not settings.kubelet_stats:
         command.append("--no-kubelet-stats")
     return command

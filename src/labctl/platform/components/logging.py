@@ -89,6 +89,10 @@ def loki_values(config: ClusterConfig) -> dict[str, Any]:
                 "storageClass": STORAGE_CLASS,
             },
         },
+        # The simple-scalable targets default to 3 replicas each; Monolithic needs them at 0.
+        "backend": {"replicas": 0},
+        "read": {"replicas": 0},
+        "write": {"replicas": 0},
         "gateway": {"enabled": False},
         "chunksCache": {"enabled": False},
         "resultsCache": {"enabled": False},

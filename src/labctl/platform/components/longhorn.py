@@ -32,6 +32,9 @@ def values(config: ClusterConfig) -> dict[str, Any]:
             "replicaSoftAntiAffinity": False,
         },
         "metrics": {"serviceMonitor": {"enabled": True}},
+        # A PreSync hook under Argo CD, run before the namespace and its ServiceAccount
+        # exist; Longhorn's values say to disable it with GitOps tools.
+        "preUpgradeChecker": {"jobEnabled": False},
     }
 
 

@@ -31,12 +31,21 @@ def pool(config: ClusterConfig) -> list[Obj]:
     ]
 
 
+# kube-prometheus-stack's Prometheus: MetalLB's chart grants it read on the metrics endpoints.
+PROMETHEUS_ACCOUNT = "kube-prometheus-stack-prometheus"
+PROMETHEUS_NAMESPACE = "monitoring"
+
+
 def values() -> dict[str, Any]:
     # Layer 2 only: the FRR BGP backends are not needed on a flat home network.
     return {
         "frrk8s": {"enabled": False},
         "speaker": {"frr": {"enabled": False}},
-        "prometheus": {"podMonitor": {"enabled": True}},
+        "prometheus": {
+            "podMonitor": {"enabled": True},
+            "serviceAccount": PROMETHEUS_ACCOUNT,
+            "namespace": PROMETHEUS_NAMESPACE,
+        },
     }
 
 

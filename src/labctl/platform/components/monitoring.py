@@ -9,10 +9,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from labctl.config.cluster import ClusterConfig
+from labctl.cluster.collect import CollectSettings, VaultLocation
+from labctl.config.cluster import ClusterConfig, vault_scheme
 from labctl.platform import netpol
-from labctl.platform.component import KUBE_PROMETHEUS_STACK, Component, Wave, webhook_ca
-from labctl.platform.components import alerts, dashboards, gateway, health_cronjob
+from labctl.platform.component import (
+    KUBE_PROMETHEUS_STACK,
+    PROMETHEUS_OPERATOR_CRDS,
+    Component,
+    Wave,
+    webhook_ca,
+)
+from labctl.platform.components import alerts, dashboards, gateway, health_cronjob, vault
 from labctl.platform.components.longhorn import STORAGE_CLASS
 from labctl.platform.objects import Obj, namespace
 
@@ -38,11 +45,27 @@ def _pvc_template(size: str) -> Obj:
 def values(config: ClusterConfig) -> dict[str, Any]:
     admin = config.monitoring.grafana_admin
     discord = config.alerting.discord_webhook
+    heartbeat = config.alerting.heartbeat_url
     alertmanager: dict[str, Any] = {
-        "alertmanagerSpec": {"secrets": [discord.name], "storage": _pvc_template("2Gi")},
-        "config": alerts.alertmanager_config(discord.name, discord.key),
+        "alertmanagerSpec": {
+            "secrets": sorted({discord.name, heartbeat.name}),
+            "storage": _pvc_template("2Gi"),
+        },
+        "config": alerts.alertmanager_config(
+            discord.name,
+            discord.key,
+            heartbeat_url_file=alerts.discord_webhook_path(heartbeat.name, heartbeat.key),
+        ),
     }
     return {
+        # The monitoring.coreos.com CRDs come first, from prometheus-operator-crds (wave 0),
+        # so that every chart's ServiceMonitors and PodMonitors find them.
+        "crds": {"enabled": False},
+        # The operator's webhook certificate from cert-manager: no pre-install hook Jobs,
+        # which would run before this Application has created the namespace.
+        "prometheusOperator": {"admissionWebhooks": {"certManager": {"enabled": True}}},
+        # kubeadm binds these to 0.0.0.0 (kubeadm.py), so the default scrapes find them.
+        "kubeEtcd": {"service": {"port": 2381, "targetPort": 2381}},
         "grafana": {
             "admin": {
                 "existingSecret": admin.secret,
@@ -76,8 +99,25 @@ def extra_manifests(config: ClusterConfig, taskapp_namespace: str) -> list[Obj]:
         gateway.route("grafana", NAMESPACE, [config.host("grafana")], [("/", GRAFANA_SERVICE, 80)])
     )
     out += alerts.prometheus_rules(NAMESPACE, config.alerting.runbook_base_url)
-    out += health_cronjob.manifests(NAMESPACE, config.images.labctl, HEALTH_SCHEDULE)
+    settings = CollectSettings(vault=VaultLocation(scheme=vault_scheme(config)))
+    out += health_cronjob.manifests(
+        NAMESPACE, config.images.labctl, HEALTH_SCHEDULE, settings=settings
+    )
     return out
+
+
+def crds_component() -> Component:
+    return Component(
+        name="prometheus-operator-crds",
+        namespace="kube-system",
+        tier="foundation",
+        wave=Wave.CRDS,
+        description="monitoring.coreos.com CRDs (prometheus-operator v0.93.1, as in "
+        "kube-prometheus-stack 88.5.3), before any chart's ServiceMonitor",
+        chart=PROMETHEUS_OPERATOR_CRDS,
+        release="prometheus-operator-crds",
+        server_side_apply=True,  # the Prometheus CRDs exceed client-side apply's limit
+    )
 
 
 def component(config: ClusterConfig, taskapp_namespace: str) -> Component:
@@ -102,12 +142,15 @@ def component(config: ClusterConfig, taskapp_namespace: str) -> Component:
         chart=KUBE_PROMETHEUS_STACK,
         release=RELEASE,
         values=values(config),
+        # The chart's Services for the control plane's exporters live in kube-system; the
+        # health CronJob's Role (pods/proxy) in Vault's namespace.
+        extra_namespaces=("kube-system", vault.NAMESPACE),
         # node-exporter needs the host's network and PID namespaces.
         manifests=[
             namespace(NAMESPACE, "privileged"),
             *netpol.policies(NAMESPACE, traffic),
             *extra_manifests(config, taskapp_namespace),
         ],
-        server_side_apply=True,  # the CRDs are too large for client-side apply
+        server_side_apply=True,  # large PrometheusRules and dashboards
         ignore_differences=webhook_ca(),
     )

@@ -46,6 +46,8 @@ FRONTEND_PORT = taskapp_network.FRONTEND_PORT
 VAULT_CA_SECRET = "taskapp-vault-ca"
 VAULT_TOKEN_VOLUME = "vault-token"
 VAULT_AUDIENCE = vault_config.AUDIENCE
+# What Cloudflare Access adds to a signed-in request (and a LAN client could forge).
+CLOUDFLARE_ACCESS_HEADERS = ("Cf-Access-Authenticated-User-Email", "Cf-Access-Jwt-Assertion")
 # The frontend image (deploy/taskapp/frontend.Dockerfile) is nginx-unprivileged with the static
 # files and config baked in; it writes only to /tmp, so any UID serves it.
 FRONTEND_UID = 10101
@@ -73,12 +75,12 @@ def _spread(app: dict[str, str]) -> list[Obj]:
     ]
 
 
-def vault_annotations() -> dict[str, str]:
+def vault_annotations(config: ClusterConfig) -> dict[str, str]:
     prefix = "vault.hashicorp.com/"
     return {
         prefix + "agent-inject": "true",
         prefix + "role": vault_config.ROLE,
-        prefix + "service": vault.ACTIVE_ADDR,
+        prefix + "service": vault.active_addr(config),
         prefix + "tls-secret": VAULT_CA_SECRET,
         prefix + "ca-cert": "/vault/tls/ca.crt",
         prefix + "agent-service-account-token-volume-name": VAULT_TOKEN_VOLUME,
@@ -123,7 +125,7 @@ def backend(config: ClusterConfig) -> Obj:
             "template": {
                 "metadata": {
                     "labels": {**_app_labels(BACKEND, "backend"), **app},
-                    "annotations": vault_annotations(),
+                    "annotations": vault_annotations(config),
                 },
                 "spec": {
                     "serviceAccountName": BACKEND,
@@ -261,43 +263,75 @@ def service_monitor() -> Obj:
 
 
 def manifests(config: ClusterConfig) -> list[Obj]:
-    db = config.taskapp.database
     return [
-        namespace(NAMESPACE, "restricted"),
         service_account(BACKEND, NAMESPACE),
         service_account(FRONTEND, NAMESPACE),
-        service_account(POSTGRES, NAMESPACE),
-        config_map(
-            f"{POSTGRES}-init", NAMESPACE, {"10-owner-role.sql": INIT_SQL.format(database=db.name)}
-        ),
         certs.internal_certificate(VAULT_CA_SECRET, NAMESPACE, [f"{BACKEND}.{NAMESPACE}.svc"]),
-        postgres(config),
         backend(config),
         frontend(config),
-        service(POSTGRES, NAMESPACE, selector(POSTGRES), [port("postgres", 5432, "postgres")]),
-        service(
-            f"{POSTGRES}-headless",
-            NAMESPACE,
-            selector(POSTGRES),
-            [port("postgres", 5432, "postgres")],
-            clusterIP="None",
-        ),
         service(BACKEND, NAMESPACE, selector(BACKEND), [port("http", BACKEND_PORT, "http")]),
         service(FRONTEND, NAMESPACE, selector(FRONTEND), [port("http", FRONTEND_PORT, "http")]),
         hpa(BACKEND, config.taskapp.backend),
         hpa(FRONTEND, config.taskapp.frontend),
         pdb(BACKEND, NAMESPACE, selector(BACKEND)),
         pdb(FRONTEND, NAMESPACE, selector(FRONTEND)),
-        pdb(POSTGRES, NAMESPACE, selector(POSTGRES)),
         service_monitor(),
-        gateway.route(
-            APP,
-            NAMESPACE,
-            list(config.taskapp.hosts),
-            [("/api", BACKEND, BACKEND_PORT), ("/", FRONTEND, FRONTEND_PORT)],
-        ),
-        *network_policies(),
+        lan_route(config),
     ]
+
+
+def lan_route(config: ClusterConfig) -> Obj:
+    """The route on the LAN Gateway, without the identity headers.
+
+    Anyone on the LAN can reach the Gateway and send Cloudflare Access's headers, so this
+    route drops them: signed-in requests come only through the tunnel, which reaches the
+    Services directly (docs/platform.md, "TaskApp through the tunnel only").
+    """
+    return gateway.route(
+        APP,
+        NAMESPACE,
+        list(config.taskapp.hosts),
+        [("/api", BACKEND, BACKEND_PORT), ("/", FRONTEND, FRONTEND_PORT)],
+        remove_headers=identity_headers(config),
+    )
+
+
+def identity_headers(config: ClusterConfig) -> tuple[str, ...]:
+    configured = config.taskapp.identity_header
+    return tuple(sorted({*([configured] if configured else []), *CLOUDFLARE_ACCESS_HEADERS}))
+
+
+def database_component(config: ClusterConfig) -> Component:
+    """The namespace, its NetworkPolicies and PostgreSQL, a wave before Vault's configuration,
+    which connects to the database; the backend and frontend come after it."""
+    db = config.taskapp.database
+    return Component(
+        name="taskapp-db",
+        namespace=NAMESPACE,
+        tier="applications",
+        wave=Wave.DATABASE,
+        description="TaskApp's namespace, network policies and PostgreSQL",
+        manifests=[
+            namespace(NAMESPACE, "restricted"),
+            service_account(POSTGRES, NAMESPACE),
+            config_map(
+                f"{POSTGRES}-init",
+                NAMESPACE,
+                {"10-owner-role.sql": INIT_SQL.format(database=db.name)},
+            ),
+            postgres(config),
+            service(POSTGRES, NAMESPACE, selector(POSTGRES), [port("postgres", 5432, "postgres")]),
+            service(
+                f"{POSTGRES}-headless",
+                NAMESPACE,
+                selector(POSTGRES),
+                [port("postgres", 5432, "postgres")],
+                clusterIP="None",
+            ),
+            pdb(POSTGRES, NAMESPACE, selector(POSTGRES)),
+            *network_policies(),
+        ],
+    )
 
 
 def component(config: ClusterConfig) -> Component:
@@ -306,6 +340,6 @@ def component(config: ClusterConfig) -> Component:
         namespace=NAMESPACE,
         tier="applications",
         wave=Wave.APPLICATIONS,
-        description="TaskApp: backend, frontend, PostgreSQL, HPAs, PDBs, network policies",
+        description="TaskApp: backend, frontend, HPAs, PDBs (served through the tunnel only)",
         manifests=manifests(config),
     )

@@ -4,6 +4,8 @@ Secret, and the owner role that Vault's dynamic users act as (vault_config.CREAT
 
 from __future__ import annotations
 
+import json
+
 from labctl.config.cluster import ClusterConfig
 from labctl.platform.components import vault_config
 from labctl.platform.components.longhorn import STORAGE_CLASS
@@ -20,6 +22,7 @@ from labctl.platform.objects import (
 
 NAMESPACE = "taskapp"
 POSTGRES = "postgres"
+DUMP_DIR = "/var/backups/postgres"
 # Owner of the application's tables; dynamic Vault users are members (vault_config.CREATION).
 INIT_SQL = f"""\
 CREATE ROLE {vault_config.OWNER_ROLE} NOLOGIN;
@@ -35,7 +38,17 @@ def _app_labels(name: str, tier: str) -> dict[str, str]:
 def postgres(config: ClusterConfig) -> Obj:
     db = config.taskapp.database
     app = selector(POSTGRES)
-    checkpoint = '["/bin/sh", "-c", "psql -U postgres -d ' + db.name + ' -c CHECKPOINT"]'
+    # A file-system copy of a live PGDATA is not consistent (a CHECKPOINT does not stop
+    # writes), so Velero backs up a pg_dump taken by its pre-backup hook, never PGDATA itself.
+    dump = f"{DUMP_DIR}/{db.name}.dump"
+    dump_command = json.dumps(
+        [
+            "/bin/sh",
+            "-c",
+            f"pg_dump -U postgres -d {db.name} --format=custom -f {dump}.partial "
+            f"&& mv {dump}.partial {dump}",
+        ]
+    )
     return {
         "apiVersion": "apps/v1",
         "kind": "StatefulSet",
@@ -48,10 +61,11 @@ def postgres(config: ClusterConfig) -> Obj:
                 "metadata": {
                     "labels": {**_app_labels(POSTGRES, "database"), **app},
                     "annotations": {
-                        # Velero's file-system backup copies the volume after a checkpoint.
-                        "backup.velero.io/backup-volumes": "data",
+                        "backup.velero.io/backup-volumes-excludes": "data,run,tmp",
                         "pre.hook.backup.velero.io/container": POSTGRES,
-                        "pre.hook.backup.velero.io/command": checkpoint,
+                        "pre.hook.backup.velero.io/command": dump_command,
+                        "pre.hook.backup.velero.io/on-error": "Fail",
+                        "pre.hook.backup.velero.io/timeout": "15m",
                     },
                 },
                 "spec": {
@@ -84,6 +98,7 @@ def postgres(config: ClusterConfig) -> Obj:
                             "volumeMounts": [
                                 {"name": "data", "mountPath": "/var/lib/postgresql/data"},
                                 {"name": "run", "mountPath": "/var/run/postgresql"},
+                                {"name": "dump", "mountPath": DUMP_DIR},
                                 tmp_mount(),
                                 {
                                     "name": "init",
@@ -100,6 +115,8 @@ def postgres(config: ClusterConfig) -> Obj:
                     ],
                     "volumes": [
                         {"name": "run", "emptyDir": {"sizeLimit": "16Mi"}},
+                        # What Velero copies: the dump of the pre-backup hook.
+                        {"name": "dump", "emptyDir": {"sizeLimit": db.storage_size}},
                         {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
                         {"name": "init", "configMap": {"name": f"{POSTGRES}-init"}},
                         {

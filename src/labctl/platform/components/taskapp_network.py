@@ -43,7 +43,11 @@ def network_policies() -> list[Obj]:
             BACKEND,
             ingress=[
                 {
-                    "from": [from_ns("nginx-gateway"), from_ns("monitoring")],
+                    "from": [
+                        from_ns("cloudflared"),  # the tunnel, with the identity headers
+                        from_ns("nginx-gateway"),  # the LAN route, without them
+                        from_ns("monitoring"),
+                    ],
                     "ports": tcp(BACKEND_PORT),
                 }
             ],
@@ -59,7 +63,12 @@ def network_policies() -> list[Obj]:
         allow(
             "allow-frontend-ingress",
             FRONTEND,
-            ingress=[{"from": [from_ns("nginx-gateway")], "ports": tcp(FRONTEND_PORT)}],
+            ingress=[
+                {
+                    "from": [from_ns("cloudflared"), from_ns("nginx-gateway")],
+                    "ports": tcp(FRONTEND_PORT),
+                }
+            ],
         ),
         allow(
             "allow-postgres-ingress",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from labctl.config.cluster import ClusterConfig
+from labctl.config.cluster import ClusterConfig, vault_scheme
 from labctl.platform import netpol
 from labctl.platform.component import VAULT, Component, Wave, webhook_ca
 from labctl.platform.components import certs
@@ -19,7 +19,14 @@ from labctl.platform.objects import Obj, namespace
 NAMESPACE = "vault"
 TLS_SECRET = "vault-server-tls"
 TLS_DIR = f"/vault/userconfig/{TLS_SECRET}"
-ACTIVE_ADDR = f"https://vault-active.{NAMESPACE}.svc:8200"
+ACTIVE_HOST = f"vault-active.{NAMESPACE}.svc"
+
+
+def active_addr(config: ClusterConfig) -> str:
+    """Where clients in the tree reach the active Vault; the scheme follows `vault.tls`."""
+    return f"{vault_scheme(config)}://{ACTIVE_HOST}:8200"
+
+
 INJECTOR_PORT = 8080
 
 
@@ -29,21 +36,32 @@ def _hcl_string(value: str) -> str:
 
 def server_config(config: ClusterConfig) -> str:
     """Vault's server configuration (HCL), built from config; no secret in it."""
+    scheme = vault_scheme(config)
+    ca_line = (
+        f"    leader_ca_cert_file = {_hcl_string(f'{TLS_DIR}/ca.crt')}\n"
+        if config.vault.tls
+        else ""
+    )
     joins = "".join(
         "\n  retry_join {\n"
-        f"    leader_api_addr = {_hcl_string(f'https://vault-{i}.vault-internal:8200')}\n"
-        f"    leader_ca_cert_file = {_hcl_string(f'{TLS_DIR}/ca.crt')}\n"
+        f"    leader_api_addr = {_hcl_string(f'{scheme}://vault-{i}.vault-internal:8200')}\n"
+        f"{ca_line}"
         "  }"
         for i in range(config.vault.replicas)
+    )
+    tls = (
+        f"  tls_cert_file = {_hcl_string(f'{TLS_DIR}/tls.crt')}\n"
+        f"  tls_key_file = {_hcl_string(f'{TLS_DIR}/tls.key')}\n"
+        '  tls_min_version = "tls12"\n'
+        if config.vault.tls
+        else '  tls_disable = "true"\n'
     )
     return (
         "ui = true\n"
         'listener "tcp" {\n'
         '  address = "[::]:8200"\n'
         '  cluster_address = "[::]:8201"\n'
-        f"  tls_cert_file = {_hcl_string(f'{TLS_DIR}/tls.crt')}\n"
-        f"  tls_key_file = {_hcl_string(f'{TLS_DIR}/tls.key')}\n"
-        '  tls_min_version = "tls12"\n'
+        f"{tls}"
         "  telemetry {\n"
         '    unauthenticated_metrics_access = "true"\n'
         "  }\n"
@@ -68,7 +86,7 @@ def values(config: ClusterConfig) -> dict[str, Any]:
     aws = config.vault.aws_credentials
     tls_volume = "userconfig-" + TLS_SECRET
     return {
-        "global": {"enabled": True, "tlsDisable": False},
+        "global": {"enabled": True, "tlsDisable": not config.vault.tls},
         "injector": {
             "enabled": True,
             "replicas": 2,
@@ -79,6 +97,9 @@ def values(config: ClusterConfig) -> dict[str, Any]:
             },
         },
         "server": {
+            # Raft files copied while Vault writes are not a consistent backup: Velero skips
+            # the data volume, and Vault is backed up with Raft snapshots instead.
+            "annotations": {"backup.velero.io/backup-volumes-excludes": "data"},
             "extraEnvironmentVars": {
                 "VAULT_CACERT": f"{TLS_DIR}/ca.crt",
                 "VAULT_TLSCERT": f"{TLS_DIR}/tls.crt",
@@ -123,7 +144,9 @@ def values(config: ClusterConfig) -> dict[str, Any]:
                 "tlsConfig": {
                     "ca": {"secret": {"name": TLS_SECRET, "key": "ca.crt"}},
                     "serverName": f"vault.{NAMESPACE}.svc",
-                },
+                }
+                if config.vault.tls
+                else {},
             }
         },
     }

@@ -158,7 +158,7 @@ def job(config: ClusterConfig) -> Obj:
                                 "--yes",
                             ],
                             "env": [
-                                {"name": "VAULT_ADDR", "value": vault.ACTIVE_ADDR},
+                                {"name": "VAULT_ADDR", "value": vault.active_addr(config)},
                                 {"name": "VAULT_CACERT", "value": "/etc/vault-tls/ca.crt"},
                                 {
                                     "name": "VAULT_TOKEN",

@@ -88,6 +88,9 @@ def values(config: ClusterConfig) -> dict[str, Any]:
             "defaultVolumesToFsBackup": True,
         },
         "credentials": {"useSecret": False},
+        # The CRD-upgrade Job is a pre-install hook, run before this Application has created
+        # the namespace; Argo CD applies (and upgrades) the chart's crds/ itself.
+        "upgradeCRDs": False,
         "snapshotsEnabled": False,
         "deployNodeAgent": True,
         "metrics": {"serviceMonitor": {"enabled": True}},
