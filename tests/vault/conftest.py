@@ -11,7 +11,7 @@ from labctl.cluster.client import ClusterTarget
 from labctl.vault.connection import VaultTarget
 from tests.support.fake_kube import FakeKube, Obj, forward_to
 from tests.support.fake_vault import FakeVault
-from tests.support.openbao import RaftCluster
+from tests.support.openbao import BaoProcess, RaftCluster, call, dev_server
 
 LABELS = {"app.kubernetes.io/name": "vault", "component": "server"}
 
@@ -109,3 +109,28 @@ def kube(_kube_server: FakeKube) -> FakeKube:
 @pytest.fixture
 def cluster(kube: FakeKube, tmp_path: Path) -> VaultCluster:
     return VaultCluster(kube, tmp_path)
+
+
+@pytest.fixture(scope="session")
+def _bao_dev() -> Iterator[BaoProcess]:
+    with dev_server() as server:
+        yield server
+
+
+@pytest.fixture
+def bao(_bao_dev: BaoProcess) -> Iterator[BaoProcess]:
+    """The session's OpenBao dev server (root token `root`); what a test mounts, enables or
+    writes as a policy is removed afterwards, so each test starts from a fresh server."""
+    url = _bao_dev.url
+
+    def listing(path: str) -> set[str]:
+        data = call(url, "GET", path, "root").json()["data"]
+        return set(data.get("keys", data))
+
+    before = {p: listing(p) for p in ("sys/mounts", "sys/auth", "sys/policies/acl?list=true")}
+    yield _bao_dev
+    for path, had in before.items():
+        where = path.split("?")[0]
+        for name in listing(path) - had:
+            reply = call(url, "DELETE", f"{where}/{name}", "root", timeout=30)
+            assert reply.status_code in (200, 204), f"cleaning up {where}/{name}: {reply.text}"

@@ -39,7 +39,7 @@ def pods(cluster: VaultCluster, raft: RaftCluster) -> VaultCluster:
 def at(url: str, *args: str, token: str | None = None, keys: list[str] | None = None) -> str:
     stdin = "".join(f"{k}\n" for k in keys or [])
     result = CliRunner().invoke(
-        app, [*args, "--address", url, "--timeout", "5"], input=stdin,
+        app, [*args, "--address", url, "--request-timeout", "5"], input=stdin,
         env={"VAULT_TOKEN": token, "VAULT_CACERT": None},
     )  # fmt: skip
     return f"exit={result.exit_code}\n{result.output}"

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from labctl.cli._ops import Context, DryRun, Kubeconfig, Output, Yes, emit, err
+from labctl.cli._ops import Context, DryRun, Force, Kubeconfig, Output, Reason, Yes, emit, err
 
 if TYPE_CHECKING:
     import hvac
@@ -580,3 +580,83 @@ def db_revoke_prefix(
         _confirm(f"Revoke every lease of {role}?", yes)
         action.run(client)
     typer.echo(f"revoked the leases of {role}")
+
+
+# --- snapshot -----------------------------------------------------------------------------
+
+snapshot_app = typer.Typer(help="Vault's own backup: Raft snapshots, with a sha256 beside them.")
+app.add_typer(snapshot_app, name="snapshot")
+File = Annotated[Path, typer.Argument(help="The snapshot file (FILE.sha256 sits beside it).")]
+
+
+@snapshot_app.command("save")
+def snapshot_save(
+    file: File,
+    namespace: Namespace = "vault",
+    statefulset: StatefulSet = "vault",
+    pod_scheme: PodScheme = "http",
+    address: Address = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    timeout: Timeout = 60.0,
+) -> None:
+    """Write a Raft snapshot of every secret Vault holds (still encrypted) to FILE."""
+    from labctl.vault.snapshot import checksum_file, save
+
+    with _errors():
+        target = _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
+        info = save(_active(_nodes(target)), _token() or "", file)
+    typer.echo(
+        f"saved {file} ({info.size} bytes, Raft index {info.index}) and {checksum_file(file).name}"
+    )
+
+
+@snapshot_app.command("restore")
+def snapshot_restore(
+    file: File,
+    dry_run: DryRun = False,
+    yes: Yes = False,
+    force: Force = False,
+    reason: Reason = None,
+    wait: Annotated[
+        float, typer.Option("--wait", help="Seconds to wait for Vault to serve again.")
+    ] = 120.0,
+    namespace: Namespace = "vault",
+    statefulset: StatefulSet = "vault",
+    pod_scheme: PodScheme = "http",
+    address: Address = None,
+    kubeconfig: Kubeconfig = None,
+    context: Context = None,
+    timeout: Timeout = 60.0,
+) -> None:
+    """Replace all of Vault's data with FILE's (verified first; the plan is shown)."""
+    from labctl.vault.errors import Refused
+    from labctl.vault.overview import read_replica
+    from labctl.vault.snapshot import plan_restore, restore
+    from labctl.vault.status import ReplicaState
+    from labctl.vault.unseal import Waiter
+
+    with _errors():
+        if force and not reason:
+            raise Refused("--force needs --reason (why a snapshot of another cluster is restored)")
+        target = _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
+        found = _nodes(target)
+        node, token = _active(found), _token() or ""
+        plan = plan_restore(node, token, file, force)
+        for line in plan.lines:
+            typer.echo(line)
+        if dry_run:
+            typer.echo("dry run: nothing was changed")
+            return
+        _confirm("Replace all of Vault's data with this snapshot?", yes)
+        if force:
+            err(f"forced restore: {reason}")
+        restore(node, token, plan)
+
+        def settled() -> bool:
+            states = {read_replica(n).status.state for n in found}
+            return ReplicaState.ACTIVE in states or (force and ReplicaState.SEALED in states)
+
+        Waiter(wait, 1.0).until("Vault to serve again after the restore", settled)
+    note = " (sealed: unseal it with the snapshot's cluster's keys)" if force else ""
+    typer.echo(f"restored {file}{note}")

@@ -45,7 +45,19 @@ class KubernetesRole(_Spec):
 class KubernetesAuth(_Spec):
     path: str = "kubernetes"
     kubernetes_host: str = "https://kubernetes.default.svc"
+    kubernetes_ca_cert_file: str | None = Field(
+        default=None,
+        description="PEM file of the API server's CA. Unset: Vault reads its pod's own "
+        "service-account CA, which exists only when Vault runs in Kubernetes.",
+    )
     roles: list[KubernetesRole] = Field(default_factory=list)
+
+
+class KvMount(_Spec):
+    """A KV secrets engine the policies read from (e.g. `internal/data/...` is KV version 2)."""
+
+    path: str = Field(pattern=r"^[a-z0-9][a-z0-9-]*$")
+    version: Literal[1, 2] = 2
 
 
 class DatabaseConnection(_Spec):
@@ -101,5 +113,6 @@ class VaultSpec(_Spec):
     )
     kind: Literal["VaultSpec"] = "VaultSpec"
     policies: list[Policy] = Field(default_factory=list)
+    kv: list[KvMount] = Field(default_factory=list)
     kubernetes_auth: KubernetesAuth = Field(default_factory=KubernetesAuth)
     database: DatabaseEngine = Field(default_factory=DatabaseEngine)

@@ -19,7 +19,13 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from labctl.config.vault_spec import DatabaseConnection, DatabaseRole, KubernetesRole, VaultSpec
+from labctl.config.vault_spec import (
+    DatabaseConnection,
+    DatabaseRole,
+    KubernetesAuth,
+    KubernetesRole,
+    VaultSpec,
+)
 from labctl.vault.connection import vault_errors
 from labctl.vault.errors import VaultError
 
@@ -96,42 +102,100 @@ def configure(
     apply: bool = True,
     password: Callable[[DatabaseConnection], str] = read_password,
 ) -> list[Change]:
-    """Bring Vault to `spec` (or, with apply=False, only report what would change)."""
+    """Bring Vault to `spec` (or, with apply=False, only report what would change).
+
+    Items are applied in order; if one fails, the error names every item already written, so
+    the operator knows exactly what changed (Vault has no transaction to roll back)."""
     changes: list[Change] = []
-    k8s, db = spec.kubernetes_auth, spec.database
-    with vault_errors("configuring Vault"):
-        for policy in spec.policies:
-            item = _Item("policy", policy.name, f"sys/policies/acl/{policy.name}",
-                         {"policy": policy.hcl.strip()}, {"policy": policy.hcl})  # fmt: skip
-            changes.append(_apply_item(client, item, apply))
-        changes.append(_mount(client, "auth-method", "sys/auth", k8s.path, "kubernetes", apply))
-        host = {"kubernetes_host": k8s.kubernetes_host}
-        auth_config = _Item("auth-config", k8s.path, f"auth/{k8s.path}/config", host, host)
-        changes.append(_apply_item(client, auth_config, apply))
-        changes += [_apply_item(client, _k8s_role(k8s.path, r), apply) for r in k8s.roles]
-        if db.connections or db.roles:
-            changes.append(
-                _mount(client, "secrets-engine", "sys/mounts", db.path, "database", apply)
-            )
-        for connection in db.connections:
-            item = _connection(db.path, connection, partial(password, connection))
-            changes.append(_apply_item(client, item, apply))
-        changes += [_apply_item(client, _db_role(db.path, r), apply) for r in db.roles]
+    try:
+        for step in _steps(client, spec, apply, password):
+            changes.append(step())
+    except VaultError as error:
+        done = [
+            f"{c.kind} {c.name} ({c.action})" for c in changes if c.action is not Action.UNCHANGED
+        ]
+        applied = ("already applied: " + ", ".join(done)) if apply and done else "nothing applied"
+        raise VaultError(f"{error}; {applied}") from error
     return changes
 
 
+Step = Callable[[], Change]
+
+
+def _steps(
+    client: hvac.Client, spec: VaultSpec, apply: bool,
+    password: Callable[[DatabaseConnection], str],
+) -> list[Step]:  # fmt: skip
+    """Each item as (what it is, how to apply it), in the order they depend on each other:
+    the auth method and its config first, as the config is what fails outside Kubernetes."""
+    k8s, db = spec.kubernetes_auth, spec.database
+    steps: list[Step] = []
+
+    def add(what: str, step: Step) -> None:
+        steps.append(partial(_guarded, what, step))
+
+    mount = partial(_mount, client)
+    add(f"auth-method {k8s.path}", partial(mount, "auth-method", "sys/auth", k8s.path,
+                                           "kubernetes", apply))  # fmt: skip
+    add(f"auth-config {k8s.path}", partial(_apply_item, client, _auth_config(k8s), apply))
+    for kv in spec.kv:
+        add(f"secrets-engine {kv.path}", partial(mount, "secrets-engine", "sys/mounts",
+            kv.path, "kv", apply, {"version": str(kv.version)}))  # fmt: skip
+    for policy in spec.policies:
+        item = _Item("policy", policy.name, f"sys/policies/acl/{policy.name}",
+                     {"policy": policy.hcl.strip()}, {"policy": policy.hcl})  # fmt: skip
+        add(f"policy {policy.name}", partial(_apply_item, client, item, apply))
+    for role in k8s.roles:
+        add(f"kubernetes-role {role.name}",
+            partial(_apply_item, client, _k8s_role(k8s.path, role), apply))  # fmt: skip
+    if db.connections or db.roles:
+        add(f"secrets-engine {db.path}",
+            partial(mount, "secrets-engine", "sys/mounts", db.path, "database", apply))  # fmt: skip
+    for connection in db.connections:
+        item = _connection(db.path, connection, partial(password, connection))
+        add(f"database-connection {connection.name}", partial(_apply_item, client, item, apply))
+    for db_role in db.roles:
+        add(f"database-role {db_role.name}",
+            partial(_apply_item, client, _db_role(db.path, db_role), apply))  # fmt: skip
+    return steps
+
+
+def _guarded(what: str, step: Step) -> Change:
+    with vault_errors(what):
+        return step()
+
+
+def _auth_config(k8s: KubernetesAuth) -> _Item:
+    desired: dict[str, Any] = {"kubernetes_host": k8s.kubernetes_host}
+    if k8s.kubernetes_ca_cert_file:
+        try:
+            pem = Path(k8s.kubernetes_ca_cert_file).read_text()
+        except OSError as error:
+            raise VaultError(
+                f"cannot read kubernetes_ca_cert_file {k8s.kubernetes_ca_cert_file}: "
+                f"{error.strerror}"
+            ) from error
+        desired["kubernetes_ca_cert"] = pem.strip()
+    return _Item("auth-config", k8s.path, f"auth/{k8s.path}/config", desired, desired)
+
+
 def _mount(
-    client: hvac.Client, kind: str, listing: str, path: str, type_: str, apply: bool
-) -> Change:
+    client: hvac.Client, kind: str, listing: str, path: str, type_: str, apply: bool,
+    options: dict[str, str] | None = None,
+) -> Change:  # fmt: skip
     mounts = client.read(listing) or {}
     current = (mounts.get("data") or mounts).get(f"{path}/")
     if current is not None:
         if current.get("type") != type_:
             raise VaultError(f"{listing}/{path} is a {current.get('type')} mount, not {type_}")
+        have = current.get("options") or {}
+        if options and any(str(have.get(k)) != v for k, v in options.items()):
+            raise VaultError(f"{listing}/{path} has options {have}, the spec wants {options}")
         return Change(kind, path, Action.UNCHANGED)
     if apply:
-        client.write_data(f"{listing}/{path}", data={"type": type_})
-    return Change(kind, path, Action.CREATED, ["type"])
+        body: dict[str, Any] = {"type": type_} | ({"options": options} if options else {})
+        client.write_data(f"{listing}/{path}", data=body)
+    return Change(kind, path, Action.CREATED, ["type", *(["options"] if options else [])])
 
 
 def _apply_item(client: hvac.Client, item: _Item, apply: bool) -> Change:

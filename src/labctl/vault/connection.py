@@ -74,6 +74,20 @@ class VaultNode:
         token: str | None = None,
         params: dict[str, str] | None = None,
     ) -> VaultReply:
+        status, content = self.raw(method, path, token=token, json_body=body, params=params)
+        return VaultReply(status, parse_json(content))
+
+    def raw(
+        self,
+        method: str,
+        path: str,
+        *,
+        token: str | None = None,
+        data: bytes | None = None,
+        json_body: dict[str, Any] | None = None,
+        params: dict[str, str] | None = None,
+    ) -> tuple[int, bytes]:
+        """One request; the status and the body's bytes (a Raft snapshot is binary)."""
         headers = {"X-Vault-Request": "true"}
         if token:
             headers["X-Vault-Token"] = token
@@ -81,12 +95,13 @@ class VaultNode:
             response = self.session.request(
                 method,
                 f"{self.base_url}/v1/{path.lstrip('/')}",
-                json=body,
+                json=json_body,
+                data=data,
                 params=params,
                 headers=headers,
                 timeout=self.timeout,
             )
-        return VaultReply(response.status_code, _json(response.content))
+        return response.status_code, response.content
 
     def hvac(self, token: str | None = None) -> hvac.Client:
         import hvac
@@ -213,7 +228,9 @@ def vault_errors(what: str, timeout: float | None = None) -> Iterator[None]:
         yield
     except hvac.exceptions.VaultError as error:
         status = _status_of(error)
-        body = error.json if isinstance(error.json, dict) else _json((error.text or "").encode())
+        body = (
+            error.json if isinstance(error.json, dict) else parse_json((error.text or "").encode())
+        )
         if not body and error.errors:
             body = {"errors": list(error.errors)}
         raise VaultError(f"{what}: {describe_errors(status, body)}") from error
@@ -281,7 +298,7 @@ def _status_of(error: Exception) -> int:
     return status
 
 
-def _json(raw: bytes) -> dict[str, Any]:
+def parse_json(raw: bytes) -> dict[str, Any]:
     try:
         value = json.loads(raw) if raw.strip() else {}
     except ValueError:
