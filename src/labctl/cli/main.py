@@ -56,7 +56,7 @@ def main(
 app.add_typer(node.app, name="node")
 app.add_typer(argocd.app, name="argocd")
 app.add_typer(vault.app, name="vault")
-app.command("health")(health.health)
+app.command("health", cls=health.NagiosCommand)(health.health)
 app.command("checks")(health.list_checks)
 app.add_typer(snapshot.app, name="snapshot")
 app.command("restart")(workloads.restart)

@@ -35,18 +35,22 @@ class ClusterTarget:
 def connect(target: ClusterTarget | None = None) -> Client:
     """A lightkube client for `target` (by default the current kubectl context)."""
     import httpx2
+    import yaml
     from lightkube import Client, ConfigError, KubeConfig
 
     target = target or ClusterTarget()
+    where = target.kubeconfig or "$KUBECONFIG or ~/.kube/config"
     try:
         if target.kubeconfig is not None:
             config = KubeConfig.from_file(target.kubeconfig)
         else:
             config = KubeConfig.from_env()
         single = config.get(context_name=target.context)
-    except (ConfigError, OSError, ValueError) as error:
-        where = target.kubeconfig or "$KUBECONFIG or ~/.kube/config"
+    except (ConfigError, OSError, ValueError, yaml.YAMLError) as error:
         raise ClusterError(f"cannot load a kubeconfig from {where}: {error}") from error
+    except (TypeError, KeyError, AttributeError, IndexError) as error:
+        # lightkube reads the YAML as it comes: a list where a map belongs fails like this
+        raise ClusterError(f"cannot load a kubeconfig from {where}: malformed ({error})") from error
     return Client(single, timeout=httpx2.Timeout(target.timeout), field_manager="labctl")
 
 
