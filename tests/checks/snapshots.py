@@ -20,7 +20,6 @@ from labctl.checks.fields import SHAPES
 from labctl.cluster.kinds import BY_KIND, SNAPSHOT_KINDS
 from labctl.cluster.snapshot import Snapshot, decode_items, parse_time
 
-
 _RESOURCE = {(k.api_version, k.kind): k.resource for k in SNAPSHOT_KINDS}
 
 

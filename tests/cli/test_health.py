@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -34,9 +35,10 @@ def test_table_groups_findings_by_area_with_a_summary() -> None:
     )
     assert "\x1b[" not in result.output  # no colour when not on a terminal
     areas = [
-        line.split("│")[1].strip() for line in lines if line.startswith("│") and line[1] != " "
+        line.split("│")[1].split() for line in lines if line.startswith("│") and line[1] != " "
     ]
-    assert areas[::2] == list(AREAS)
+    assert [a[0] for a in areas] == list(AREAS)
+    assert areas[1] == ["workloads", "CRITICAL"]
     text = " ".join(result.output.replace("│", " ").split())
     assert "Vault runs 2 Raft voters (vault-0, vault-1): quorum is 2, it tolerates 0" in text
     assert "OOMKilled (exit code 137)" in text
@@ -89,6 +91,8 @@ def test_only_and_ignore_select_checks(args: list[str], code: int) -> None:
         (["--only", "dns"], "unknown area dns"),
         (["--ignore", "LAB-999"], "unknown check LAB-999"),
         (["-o", "yaml"], "choose from table, json, junit, prometheus"),
+        (["--no-such-option"], "No such option: --no-such-option"),
+        (["--vault-scheme", "tls"], "choose http or https"),
     ],
 )
 def test_usage_errors_exit_64_with_a_message(args: list[str], message: str) -> None:
@@ -185,7 +189,7 @@ def test_snapshot_save_then_health_offline(homelab_fake: FakeKube, tmp_path: Pat
         app, ["snapshot", "save", str(tmp_path / "s"), "--kubeconfig", str(kubeconfig)]
     )
     assert saved.exit_code == 0, saved.output
-    assert "saved 14 kinds and 11 extras" in saved.output
+    assert "saved 30 kinds and 12 extras" in saved.output
     pods = json.loads((tmp_path / "s" / "pods.json").read_text())
     assert pods["kind"] == "List" and pods["items"][0]["kind"] == "Pod"
     meta = json.loads((tmp_path / "s" / "snapshot.json").read_text())
@@ -225,3 +229,84 @@ def test_command_modules_import_nothing_heavy() -> None:
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert result.stdout.strip() == "[]"
+
+
+@pytest.mark.parametrize("folder", ["empty", "rendered"])
+def test_a_folder_that_is_not_a_snapshot_says_so(folder: str, tmp_path: Path) -> None:
+    path = tmp_path
+    if folder == "rendered":  # a rendered GitOps tree: YAML manifests, no kubectl lists
+        (tmp_path / "apps" / "vault").mkdir(parents=True)
+        (tmp_path / "apps" / "vault" / "values.yaml").write_text("server: {}\n")
+        (tmp_path / "kustomization.json").write_text("{}")
+    result = runner.invoke(app, ["health", "--snapshot", str(path)])
+    text = " ".join(result.output.replace("│", " ").split())
+    assert result.exit_code == 3 and "is not a snapshot folder" in text
+    assert "not collected" not in text
+
+
+def test_an_unwritable_output_file_is_one_error(tmp_path: Path) -> None:
+    out = tmp_path / "missing" / "dir" / "x.prom"
+    result = runner.invoke(app, [*SNAP, "-o", "prometheus", "--write", str(out)])
+    assert result.exit_code == 3
+    assert f"error: cannot write {out}: No such file or directory" in result.output
+    assert isinstance(result.exception, SystemExit)
+    assert not list(tmp_path.rglob("*.tmp"))
+
+
+@pytest.mark.parametrize(
+    "text", ["{{{ not yaml", "apiVersion: v1\nkind: Config\nclusters: 5\n", "[1, 2]\n"]
+)
+def test_a_malformed_kubeconfig_is_one_error(text: str, tmp_path: Path) -> None:
+    kubeconfig = tmp_path / "kubeconfig"
+    kubeconfig.write_text(text)
+    result = runner.invoke(app, ["health", "--kubeconfig", str(kubeconfig)])
+    assert result.exit_code == 3, result.output
+    assert result.output.startswith(f"error: cannot load a kubeconfig from {kubeconfig}")
+    assert isinstance(result.exception, SystemExit)
+
+
+def test_snapshot_save_of_an_unreachable_server_fails_once_and_writes_nothing(
+    tmp_path: Path,
+) -> None:
+    with FakeKube() as server:
+        kubeconfig = server.kubeconfig(tmp_path / "kc")  # the port is closed once it stops
+    saved = runner.invoke(
+        app, ["snapshot", "save", str(tmp_path / "s"), "--kubeconfig", str(kubeconfig)]
+    )
+    assert saved.exit_code == 4
+    (line,) = saved.output.strip().splitlines()
+    assert line.startswith("error: cannot reach the API server at https://")
+    assert not (tmp_path / "s").exists()
+
+
+def test_a_server_that_serves_no_core_kinds_is_unknown_not_a_traceback(
+    homelab_fake: FakeKube, tmp_path: Path
+) -> None:
+    kubeconfig = homelab_fake.kubeconfig(tmp_path / "kc")
+    for path in ("/api/v1/nodes", "/api/v1/pods", "/api/v1/namespaces"):
+        homelab_fake.fail(path, 404)
+    result = runner.invoke(app, ["health", "--kubeconfig", str(kubeconfig), "-o", "json"])
+    assert result.exit_code == 2 and isinstance(result.exception, SystemExit)  # backups: critical
+    doc = json.loads(result.output)
+    assert doc["areas"]["nodes"]["status"] == "unknown"
+    reasons = {u["reason"] for u in doc["unknown"]}
+    assert "nodes: 404 NotFound: the server does not serve /api/v1/nodes" in reasons
+
+
+def test_the_table_at_80_columns_keeps_ids_and_severities_on_one_line(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("COLUMNS", "80")
+    result = runner.invoke(app, SNAP)
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= 80
+    headings = [line for line in lines if line and not line.startswith(" ")][:-2]
+    assert [h.split()[0].lower() for h in headings] == list(AREAS)
+    assert "WORKLOADS CRITICAL" in headings
+    rows = [
+        line.split()
+        for line in lines
+        if line.startswith("  ") and line.split()[0] in ("critical", "warning")
+    ]
+    assert len(rows) == 17 and all(re.fullmatch(r"LAB-\d{3}", r[1]) for r in rows)
+    assert len(lines) < 80

@@ -151,3 +151,66 @@ def test_saved_snapshot_loads_back_identically(target: ClusterTarget, tmp_path: 
     )
     assert loaded.extra_status("vault/vault-1/sys-health.json") == 429
     assert run_checks(loaded).findings == run_checks(live).findings
+
+
+def _vault_over_tls(fake: FakeKube) -> None:
+    """Vault's listener uses TLS: the API server's pod proxy answers what Vault answers to a
+    plain-HTTP request on the port, and the `https:` proxy form reaches it."""
+    for pod in ("vault-0", "vault-1"):
+        for endpoint in ("health", "seal-status"):
+            plain = pod_proxy_path("vault", pod, 8200, f"v1/sys/{endpoint}")
+            body = "Client sent an HTTP request to an HTTPS server.\n"
+            fake.route(
+                "GET", re.escape(plain), Reply(status=400, body=body, content_type="text/plain")
+            )
+            tls = pod_proxy_path("vault", pod, 8200, f"v1/sys/{endpoint}", "https")
+            answer = {"initialized": True, "sealed": False, "standby": pod != "vault-0"}
+            answer |= {"type": "shamir", "storage_type": "raft"}
+            standby = pod != "vault-0" and endpoint == "health"  # sys/health: 429 on a standby
+            fake.route("GET", re.escape(tls), Reply(status=429 if standby else 200, body=answer))
+
+
+def test_vault_with_tls_is_read_through_the_https_pod_proxy(
+    fake: FakeKube, target: ClusterTarget
+) -> None:
+    _vault_over_tls(fake)
+    live = collect(
+        target, CollectSettings(vault=VaultLocation(scheme="https")), frozenset({"vault"})
+    )
+    assert live.gaps == {}
+    assert live.extra_statuses["vault/vault-1/sys-health.json"] == 429
+    assert fake.calls("GET", "/api/v1/namespaces/vault/pods/https:vault-0:8200/proxy/v1/sys/health")
+    report = run_checks(live, areas=["vault"])
+    assert not report.unknowns and [f.check_id for f in report.findings] == ["LAB-304"]
+
+
+def test_vault_with_tls_read_over_http_is_unknown_with_the_fix(
+    fake: FakeKube, target: ClusterTarget
+) -> None:
+    _vault_over_tls(fake)
+    live = collect(target, sources=frozenset({"vault"}))
+    reason = live.gaps["extras/vault/vault-0/sys-health.json"]
+    assert reason.startswith("400 error: Client sent an HTTP request to an HTTPS server.")
+    assert reason.endswith("(Vault's listener uses TLS: read it with --vault-scheme https)")
+    report = run_checks(live, areas=["vault"])
+    assert report.status_by_area["vault"] == "unknown"
+
+
+def test_the_api_servers_serving_certificate_is_read_from_the_handshake(
+    target: ClusterTarget,
+) -> None:
+    live = collect(target, sources=frozenset({"apiserver"}))
+    cert = live.extras["apiserver/serving-certificate.json"]
+    assert set(cert) == {"subject", "issuer", "notBefore", "notAfter"}
+    assert cert["notBefore"] < live.taken_at.strftime("%Y-%m-%dT%H:%M:%SZ") < cert["notAfter"]
+    assert run_checks(live, areas=["certificates"], ignore=_not_apiserver()).unknowns == []
+
+
+def _not_apiserver() -> list[str]:
+    from labctl.checks import all_checks
+
+    return [
+        c.id
+        for c in all_checks()
+        if c.area == "certificates" and c.id not in ("LAB-606", "LAB-607")
+    ]

@@ -93,14 +93,17 @@ def certificate_expired(snap: Snapshot) -> Results:
     "certificate-renewal-overdue",
     area="certificates",
     severity=Severity.WARNING,
-    summary="A Certificate's renewalTime has passed and no issuance is running.",
+    summary="A Certificate's renewalTime has passed and no issuance is running (not yet "
+    "expired: LAB-608).",
     hint="labctl troubleshoot certificate -n {namespace} {name}; check the issuer (DNS01 token)",
 )
 def certificate_renewal_overdue(snap: Snapshot) -> Results:
     for cert in _certs(snap):
         renewal = parse_time(status(cert).get("renewalTime"))
         issuing = condition_status(cert, "Issuing") == "True"
-        if renewal is None or issuing or renewal > snap.taken_at:
+        not_after = parse_time(status(cert).get("notAfter"))
+        expired = not_after is not None and not_after <= snap.taken_at  # LAB-608 says it
+        if renewal is None or issuing or renewal > snap.taken_at or expired:
             yield cert, None
             continue
         late = snap.taken_at - renewal

@@ -13,8 +13,8 @@ import typer
 
 from labctl.checks import AREAS, Report, all_checks, run_checks
 from labctl.checks.fields import SHAPES, sources_for
-from labctl.cli.exit_codes import EXIT_CLUSTER
-from labctl.cluster.snapshot import Snapshot
+from labctl.cli.exit_codes import EXIT_CLUSTER, EXIT_UNKNOWN
+from labctl.cluster.snapshot import NotASnapshot, Snapshot
 from labctl.render import FORMATS, RunInfo, render
 
 if TYPE_CHECKING:
@@ -24,15 +24,22 @@ if TYPE_CHECKING:
 
 
 def settings(
-    vault_namespace: str, vault_selector: str, alertmanager: str, kubelet_stats: bool
+    vault_namespace: str,
+    vault_selector: str,
+    alertmanager: str,
+    kubelet_stats: bool,
+    vault_scheme: str = "http",
 ) -> CollectSettings:
     from labctl.cluster.collect import AlertmanagerLocation, CollectSettings, VaultLocation
 
     match = re.fullmatch(r"([a-z0-9-]+)/([a-z0-9-]+):(\d+)", alertmanager)
     if match is None:
         raise typer.BadParameter("expected NAMESPACE/SERVICE:PORT", param_hint="--alertmanager")
+    if vault_scheme not in ("http", "https"):
+        raise typer.BadParameter("choose http or https", param_hint="--vault-scheme")
+    scheme = "" if vault_scheme == "http" else vault_scheme  # the proxy path's default is http
     return CollectSettings(
-        vault=VaultLocation(namespace=vault_namespace, selector=vault_selector),
+        vault=VaultLocation(namespace=vault_namespace, selector=vault_selector, scheme=scheme),
         alertmanager=AlertmanagerLocation(namespace=match[1], service=match[2], port=int(match[3])),
         kubelet_stats=kubelet_stats,
     )
@@ -61,7 +68,7 @@ def run_health(
     if snapshot is not None:
         try:
             snap = Snapshot.load(snapshot, shapes=SHAPES)
-        except FileNotFoundError as error:
+        except (FileNotFoundError, NotASnapshot) as error:
             raise typer.BadParameter(str(error), param_hint="--snapshot") from error
         info = RunInfo(source=str(snapshot), taken_at=snap.taken_at, context=snap.context)
     else:
@@ -81,6 +88,7 @@ def _collect(
     timeout: float,
     settings: CollectSettings,
     sources: frozenset[str] | None = None,
+    code: int = EXIT_CLUSTER,
 ) -> Snapshot:
     from labctl.cluster.client import ClusterError, ClusterTarget
     from labctl.cluster.collect import collect
@@ -89,30 +97,43 @@ def _collect(
     try:
         return collect(target, settings, sources)
     except ClusterError as error:
-        from rich.console import Console
+        _fail(str(error), code)
+        raise  # unreachable: _fail exits
 
-        Console(stderr=True).print(f"[red]error:[/red] {error}")
-        raise typer.Exit(EXIT_CLUSTER) from error
+
+def _fail(message: str, code: int) -> None:
+    from rich.console import Console
+    from rich.markup import escape
+
+    one_line = " ".join(message.split())  # a YAML error spans lines; a message does not
+    Console(stderr=True, soft_wrap=True).print(f"[red]error:[/red] {escape(one_line)}")
+    raise typer.Exit(code)
 
 
 def _emit(report: Report, info: RunInfo, output: str, write: Path | None) -> None:
     if output == "table":
-        from rich.console import Console
+        from labctl.render.table import table_console
 
-        if write is not None:
-            with write.open("w") as handle:
-                _print_table(report, info, Console(file=handle, width=160))
+        if write is None:
+            _print_table(report, info, table_console())
             return
-        console = Console() if sys.stdout.isatty() else Console(width=160)
-        _print_table(report, info, console)
-        return
-    text = render(report, info, output)
+        from io import StringIO
+
+        buffer = StringIO()
+        _print_table(report, info, table_console(buffer))
+        text = buffer.getvalue()
+    else:
+        text = render(report, info, output)
     if write is None:
         sys.stdout.write(text)
         return
     tmp = write.with_name(f".{write.name}.tmp")
-    tmp.write_text(text)
-    os.replace(tmp, write)  # the textfile collector must never read half a file
+    try:
+        tmp.write_text(text)
+        os.replace(tmp, write)  # the textfile collector must never read half a file
+    except OSError as error:
+        tmp.unlink(missing_ok=True)
+        _fail(f"cannot write {write}: {error.strerror or error}", EXIT_UNKNOWN)
 
 
 def _print_table(report: Report, info: RunInfo, console: Console) -> None:
@@ -137,15 +158,16 @@ def print_checks(output: str) -> None:
         ]
         sys.stdout.write(json.dumps({"schemaVersion": 1, "checks": rows}, indent=2) + "\n")
         return
-    from rich.console import Console
     from rich.table import Table
+
+    from labctl.render.table import table_console
 
     table = Table(show_header=True, header_style="bold")
     for column in ("ID", "NAME", "AREA", "SEVERITY", "WHAT IT LOOKS FOR"):
         table.add_column(column, overflow="fold")
     for c in checks:
         table.add_row(c.id, c.name, c.area, c.severity.value, c.summary)
-    (Console() if sys.stdout.isatty() else Console(width=160)).print(table)
+    table_console().print(table)
 
 
 def save_snapshot(
@@ -157,8 +179,13 @@ def save_snapshot(
 ) -> int:
     from rich.console import Console
 
-    snap = _collect(kubeconfig, context, timeout, settings)
-    snap.save(folder)
+    from labctl.cli._ops import EXIT_CLUSTER, EXIT_FAILED
+
+    snap = _collect(kubeconfig, context, timeout, settings, code=EXIT_CLUSTER)
+    try:
+        snap.save(folder)
+    except OSError as error:
+        _fail(f"cannot write the snapshot to {folder}: {error.strerror or error}", EXIT_FAILED)
     console = Console(stderr=True)
     console.print(f"saved {len(snap.resources)} kinds and {len(snap.extras)} extras to {folder}")
     for source, reason in sorted(snap.gaps.items()):

@@ -6,7 +6,9 @@ Exit codes of `labctl health`:
   2  at least one critical finding (critical wins over unknown)
   3  some areas could not be checked (data missing, API errors), no critical finding
   4  the cluster could not be reached (no kubeconfig, or one that cannot be read)
-Usage errors (unknown option, area or check id) exit 64, with the message on stderr.
+Usage errors (unknown option, area or check id, a folder that is not a snapshot) exit 64, with the
+message on stderr: never 2, which Nagios reads as CRITICAL; Nagios reads 4 and 64 as UNKNOWN.
+The report could not be written (`--write`): 3.
 """
 
 from __future__ import annotations
@@ -27,6 +29,14 @@ Timeout = Annotated[
 ]
 VaultNamespace = Annotated[str, typer.Option(help="Namespace of the Vault pods.")]
 VaultSelector = Annotated[str, typer.Option(help="Label selector of the Vault server pods.")]
+VaultScheme = Annotated[
+    str,
+    typer.Option(
+        metavar="SCHEME",
+        help="http, or https when Vault's listener uses TLS (read through the API server's "
+        "pod proxy as https:POD:PORT).",
+    ),
+]
 Alertmanager = Annotated[
     str, typer.Option(metavar="NAMESPACE/SERVICE:PORT", help="Alertmanager's service.")
 ]
@@ -63,12 +73,14 @@ def health(
     timeout: Timeout = 10.0,
     vault_namespace: VaultNamespace = "vault",
     vault_selector: VaultSelector = "app.kubernetes.io/name=vault,component=server",
+    vault_scheme: VaultScheme = "http",
     alertmanager: Alertmanager = "monitoring/alertmanager-operated:9093",
     kubelet_stats: KubeletStats = True,
 ) -> None:
     """Check nodes, workloads, Vault, Argo CD, backups, certificates, storage, scaling, alerts.
 
-    Exit codes: 0 healthy, 1 warnings, 2 critical, 3 some areas could not be checked.
+    Exit codes (Nagios): 0 OK, 1 warnings, 2 critical, 3 unknown (some areas could not be
+    checked, or a usage error).
     """
     from labctl.cli._health_run import run_health, settings
 
@@ -81,7 +93,9 @@ def health(
         kubeconfig=kubeconfig,
         context=context,
         timeout=timeout,
-        settings=settings(vault_namespace, vault_selector, alertmanager, kubelet_stats),
+        settings=settings(
+            vault_namespace, vault_selector, alertmanager, kubelet_stats, vault_scheme
+        ),
     )
     raise typer.Exit(0 if exit_zero else code)
 

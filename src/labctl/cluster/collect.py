@@ -1,8 +1,9 @@
 """Live collection: read everything the health checks need in one parallel pass.
 
-One paginated LIST per kind (`SNAPSHOT_KINDS`), the API server's serving certificate from a TLS
-handshake (`extras/apiserver/serving-certificate.json`), Vault's `sys/health` and `sys/seal-status` per
-Vault pod through the pod proxy, Alertmanager's `/api/v2/alerts` through the service proxy and
+One paginated LIST per kind (`SNAPSHOT_KINDS`; events: warnings only), the API server's serving
+certificate from a TLS handshake (`extras/apiserver/serving-certificate.json`), Vault's
+`sys/health` and `sys/seal-status` per Vault pod through the pod proxy (`https:` when its
+listener uses TLS), Alertmanager's `/api/v2/alerts` through the service proxy and
 each node's kubelet `stats/summary` through the node proxy, all on the lightkube client's own
 authenticated connection (`labctl.cluster.client`). Bodies are kept as the API server sent them
 (no model round trip), so the snapshot files equal `kubectl get <resource> -A -o json`.
@@ -33,8 +34,8 @@ from labctl.cluster.client import (
     node_proxy_path,
     pod_proxy_path,
     proxy_get,
-    service_proxy_path,
     server_url,
+    service_proxy_path,
     serving_certificate,
 )
 from labctl.cluster.kinds import BY_RESOURCE, SNAPSHOT_KINDS, SnapshotKind

@@ -40,6 +40,10 @@ SNAPSHOT_FILE = "snapshot.json"
 FORMAT_VERSION = 1
 
 
+class NotASnapshot(ValueError):
+    """A folder holding neither snapshot.json, nor a kubectl list of a kind, nor extras/."""
+
+
 class NotCollected(Exception):
     """Raised by `Snapshot.require()`: the data a check needs is not in the snapshot."""
 
@@ -167,8 +171,15 @@ class Snapshot:
         """
         if not folder.is_dir():
             raise FileNotFoundError(f"snapshot folder {folder} does not exist")
-        snapshot = cls(folder=folder, shapes=shapes or {})
         meta_file = folder / SNAPSHOT_FILE
+        known = any((folder / f"{resource}.json").is_file() for resource in BY_RESOURCE)
+        if not (meta_file.is_file() or known or (folder / "extras").is_dir()):
+            raise NotASnapshot(
+                f"{folder} is not a snapshot folder: it holds no {SNAPSHOT_FILE}, no "
+                "`kubectl get <resource> -A -o json` file (nodes.json, pods.json, ...) and no "
+                "extras/ (make one with `labctl snapshot save`)"
+            )
+        snapshot = cls(folder=folder, shapes=shapes or {})
         if meta_file.is_file():
             meta = _read_json(meta_file)
             snapshot.taken_at = _parse_time(meta.get("takenAt")) or snapshot.taken_at
