@@ -88,7 +88,9 @@ def test_deleting_a_job_without_a_policy_orphans_its_pods_with_a_warning(
     fake.add(worker)
     answer = call(http, "DELETE", "/apis/batch/v1/namespaces/apps/jobs/j")
     assert "child pods are preserved by default" in answer.headers["warning"]
+    assert answer.json()["metadata"]["finalizers"] == ["orphan"]  # for the garbage collector
     assert fake.get("Pod", "j-x", "apps")["metadata"]["ownerReferences"] == []
+    assert fake.get("Job", "j", "apps") is None
 
 
 def test_a_uid_precondition_that_does_not_match_is_a_conflict(
