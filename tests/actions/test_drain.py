@@ -190,7 +190,7 @@ def test_waits_until_evicted_pods_are_gone(fake: FakeKube, client: Client) -> No
     Executor(drain.step_applier(client, 0.01), lambda s, m: messages.append(m)).run(plan)
     polls = fake.calls("GET", "/api/v1/namespaces/apps/pods/web-1")
     assert len(polls) == 3
-    assert "1 pods still terminating: apps/web-1" in messages[2]
+    assert "1 pod still terminating: apps/web-1" in messages[2]
     assert messages[-1] == "all pods gone"
 
 

@@ -9,7 +9,7 @@ from lightkube import Client
 
 from labctl.actions import workloads
 from labctl.actions.kube import get_json, list_json
-from labctl.actions.plan import Executor, Plan
+from labctl.actions.plan import Executor, Plan, PlanTimeout
 from tests.actions.objects import deployment, hpa, job, node, pdb, pod
 from tests.support.fake_kube import FakeKube
 
@@ -105,19 +105,53 @@ def test_force_deleting_a_statefulset_pod_explains_and_refuses(
     (refusal,) = plan.refusals
     assert "two pods share one identity and volume" in refusal
     assert "node n1 Ready=True" in refusal
-    assert plan.steps[0].body == {"gracePeriodSeconds": 0}
+    uid = fake.get("Pod", "vault-0", "vault")["metadata"]["uid"]
+    assert plan.steps[0].body == {"gracePeriodSeconds": 0, "uid": uid}
 
 
 def test_a_graceful_delete_of_a_managed_pod_needs_nothing_more(
     fake: FakeKube, client: Client
 ) -> None:
     fake.add(pod("web-1", "apps"))
+    uid = fake.get("Pod", "web-1", "apps")["metadata"]["uid"]
     plan = workloads.plan_pod_delete(get_json(client, "Pod", "web-1", "apps"), None, force=False)
-    assert (plan.refusals, plan.warnings, plan.steps[0].body) == ((), (), {})
-    Executor(workloads.step_applier(client)).run(plan)
+    assert (plan.refusals, plan.warnings, plan.steps[0].body) == ((), (), {"uid": uid})
+    ((_, said),) = Executor(workloads.step_applier(client)).run(plan)
+    # Bound to a node: the API only marks it; the kubelet (here at once) finishes the delete.
+    assert said == "Terminating, not gone yet: its kubelet stops it within 30s"
     assert fake.get("Pod", "web-1", "apps") is None
     (delete,) = fake.calls("DELETE")
     assert "gracePeriodSeconds" not in delete.body
+    assert delete.body["preconditions"] == {"uid": uid}
+
+
+def test_pods_delete_wait_follows_the_pod_until_it_is_gone(fake: FakeKube, client: Client) -> None:
+    fake.kubelet_seconds = 0.3
+    fake.add(pod("web-1", "apps"))
+    plan = workloads.plan_pod_delete(
+        get_json(client, "Pod", "web-1", "apps"), None, force=False, wait=True
+    )
+    executor = Executor(workloads.step_applier(client, 0.05), timeout=5)
+    said = [message for _, message in executor.run(plan)]
+    assert said == ["Terminating, not gone yet: its kubelet stops it within 30s", "all pods gone"]
+    assert len(fake.calls("GET", "/api/v1/namespaces/apps/pods/web-1")) >= 2
+
+
+def test_a_pod_whose_kubelet_never_finishes_keeps_terminating(
+    fake: FakeKube, client: Client
+) -> None:
+    fake.kubelet_seconds = None  # the node's kubelet is gone
+    fake.add(node("n1", ready="Unknown"), pod("web-1", "apps"))
+    plan = workloads.plan_pod_delete(
+        get_json(client, "Pod", "web-1", "apps"),
+        get_json(client, "Node", "n1"),
+        force=False,
+        wait=True,
+    )
+    assert "node n1 Ready=Unknown: its kubelet may never confirm the deletion" in plan.warnings[0]
+    with pytest.raises(PlanTimeout, match="1 pod still terminating: apps/web-1"):
+        Executor(workloads.step_applier(client, 0.05), timeout=0.3).run(plan)
+    assert fake.get("Pod", "web-1", "apps")["metadata"]["deletionTimestamp"]
 
 
 def test_jobs_clean_picks_finished_jobs_older_than_the_cutoff(

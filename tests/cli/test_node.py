@@ -67,7 +67,7 @@ def test_forced_drain_with_a_reason_runs(fake: FakeKube, kubeconfig: Path) -> No
     code, output = drain(kubeconfig, "--yes", "--force", "--reason", "disk replacement")
     assert code == 0, output
     assert "refusals overridden with --force: disk replacement" in output
-    assert "delete Pod taskapp/postgres-0: deleted" in output
+    assert "delete Pod taskapp/postgres-0: Terminating, not gone yet" in output
     assert fake.get("Node", NODE)["spec"]["unschedulable"] is True
     assert fake.get("Pod", "postgres-0", "taskapp") is None
 

@@ -117,3 +117,30 @@ def test_server_errors_are_clear(fake: FakeKube, kubeconfig: Path) -> None:
         "failed: patch Deployment taskapp/backend: 500 InternalError: injected failure (500)"
         in output
     )
+
+
+def test_pods_delete_says_terminating_and_wait_follows_it(fake: FakeKube, kubeconfig: Path) -> None:
+    fake.add(node("n1"), pod("web-1", "apps"), pod("web-2", "apps"))
+    code, output = labctl(kubeconfig, "pods", "delete", "web-1", "-n", "apps", "--yes")
+    assert code == 0, output
+    assert "delete Pod apps/web-1: Terminating, not gone yet: its kubelet stops it" in output
+    assert "deleted" not in output
+    fake.kubelet_seconds = None  # from now on the kubelet never confirms
+    code, output = labctl(
+        kubeconfig, "pods", "delete", "web-2", "-n", "apps", "--yes", "--wait", "--timeout", "0.5"
+    )
+    assert code == 5, output
+    assert "timed out at wait Pod apps/web-2: 1 pod still terminating: apps/web-2" in output
+
+
+def test_warnings_from_the_api_server_are_shown(fake: FakeKube, kubeconfig: Path) -> None:
+    labels = {"pod-security.kubernetes.io/warn": "restricted"}
+    fake.add(
+        {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "apps", "labels": labels}},
+        deployment("web", "apps"),
+    )
+    code, output = labctl(kubeconfig, "restart", "web", "-n", "apps", "--yes")
+    assert code == 0, output
+    (warning,) = [line for line in output.splitlines() if line.startswith("Warning:")]
+    assert warning.startswith('Warning: would violate PodSecurity "restricted:latest": ')
+    assert 'allowPrivilegeEscalation != false (container "main" must set' in warning

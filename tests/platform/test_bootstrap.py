@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from typer.testing import CliRunner
 
 from labctl.actions.plan import ActionFailed, Executor, PlanTimeout, Retry
@@ -238,3 +239,61 @@ def test_an_earlier_install_job_is_replaced_not_patched(
     assert bootstrap.step_applier(client)(step) == "replaced"
     assert fake.get("Job", "argocd-installer", "argocd").get("status") in (None, {})
     assert fake.calls("PATCH", "/apis/batch/v1/namespaces/argocd/jobs") == []
+
+
+def test_a_timeout_while_the_install_job_runs_says_the_binding_is_left(
+    fake: FakeKube, tree_dir: Path, tmp_path: Path
+) -> None:
+    kubeconfig = fake.kubeconfig(tmp_path / "kc")
+    args = ["bootstrap", str(tree_dir), "--kubeconfig", str(kubeconfig), "--yes"]
+    result = CliRunner().invoke(app, [*args, "--timeout", "0.3", "--poll", "0.1"])
+    assert result.exit_code == 5, result.output
+    assert "timed out at wait Job argocd/argocd-installer" in result.output
+    assert (
+        "WARNING: ClusterRoleBinding argocd-installer (cluster-admin) is still in place: the "
+        "install Job argocd/argocd-installer still runs with it"
+    ) in result.output
+    assert "kubectl delete clusterrolebinding argocd-installer" in result.output
+    assert fake.get("ClusterRoleBinding", "argocd-installer") is not None
+    # The installer Job meets the namespace's PodSecurity (warn: restricted): no Warning.
+    assert "Warning:" not in result.output
+
+
+def test_a_timeout_after_the_install_removes_the_binding(
+    fake: FakeKube, tree_dir: Path, tmp_path: Path
+) -> None:
+    client = connect(ClusterTarget(kubeconfig=fake.kubeconfig(tmp_path / "kc"), timeout=5))
+    plan = bootstrap.plan_bootstrap(bootstrap.read_tree(tree_dir), set(), argocd_running=False)
+
+    def job_succeeds(_: float) -> None:  # and Argo CD's server never becomes available
+        fake.update("Job", "argocd-installer", "argocd", {"status": {"succeeded": 1}})
+
+    said: list[str] = []
+    executor = Executor(
+        bootstrap.step_applier(client), sleep=job_succeeds, retry_interval=0.0, timeout=0.5
+    )
+    timeout = pytest.raises(PlanTimeout, match="wait Deployment argocd/argocd-server")
+    with timeout, bootstrap.installer_cleanup(client, plan, said.append):
+        executor.run(plan)
+    assert said == [
+        "removed ClusterRoleBinding argocd-installer (the installer's cluster-admin): the run "
+        "stopped before it would have; labctl bootstrap creates it again if it re-installs"
+    ]
+    assert fake.get("ClusterRoleBinding", "argocd-installer") is None
+
+
+def test_a_job_that_breaks_the_namespace_pod_security_is_warned_about(
+    fake: FakeKube, tree_dir: Path, tmp_path: Path
+) -> None:
+    install = tree_dir / bootstrap.INSTALL_FILE
+    docs = list(yaml.safe_load_all(install.read_text()))
+    job = next(d for d in docs if d and d["kind"] == "Job")
+    for container in job["spec"]["template"]["spec"]["containers"]:
+        container.pop("securityContext")
+    install.write_text(yaml.safe_dump_all(docs))
+    kubeconfig = fake.kubeconfig(tmp_path / "kc")
+    args = ["bootstrap", str(tree_dir), "--kubeconfig", str(kubeconfig), "--yes"]
+    result = CliRunner().invoke(app, [*args, "--timeout", "0.2", "--poll", "0.1"])
+    assert 'Warning: would violate PodSecurity "restricted:latest": allowPrivilegeEscalation' in (
+        result.output
+    )

@@ -437,7 +437,8 @@ def json_patch(target: Obj, ops: list[Obj]) -> Obj:
 
 # --- the server ----------------------------------------------------------------------------
 
-FOREGROUND = "foregroundDeletion"
+FOREGROUND, ORPHAN = "foregroundDeletion", "orphan"
+_GC_FINALIZERS = {"Foreground": FOREGROUND, "Orphan": ORPHAN}
 DEFAULT_GRACE_SECONDS = 30  # a pod's spec.terminationGracePeriodSeconds default
 JOB_ORPHAN_WARNING = (
     "child pods are preserved by default when jobs are deleted; set propagationPolicy=Background "
@@ -1071,9 +1072,7 @@ class FakeKube:
                 self._finished.add(key)  # a forced delete does not wait for the kubelet
                 self._reconcile()
             return self.store.get(key, obj)
-        if policy == "Orphan":
-            self._orphan(meta.get("uid"))
-        else:
+        if policy != "Orphan":
             self._deleted_owners.add(str(meta.get("uid")))
         if kind.kind == "Pod":
             if grace is None:
@@ -1096,8 +1095,10 @@ class FakeKube:
             obj.setdefault("status", {})["phase"] = "Terminating"
             self._put(obj)
             return obj
-        if policy == "Foreground":
-            meta["finalizers"] = [*(meta.get("finalizers") or []), FOREGROUND]
+        if policy in ("Foreground", "Orphan"):
+            # The garbage collector's finalizers: it deletes the dependents first, or takes
+            # the owner references off them, then removes the finalizer.
+            meta["finalizers"] = [*(meta.get("finalizers") or []), _GC_FINALIZERS[policy]]
         if meta.get("finalizers"):
             meta["deletionTimestamp"] = now_iso()
             meta["deletionGracePeriodSeconds"] = 0
@@ -1149,9 +1150,12 @@ class FakeKube:
                             )
                 continue
             finalizers = list(meta.get("finalizers") or [])
+            if ORPHAN in finalizers:
+                self._orphan(meta.get("uid"))
+                finalizers.remove(ORPHAN)
             if FOREGROUND in finalizers and not self._dependents(str(meta.get("uid"))):
                 finalizers.remove(FOREGROUND)
-                meta["finalizers"] = finalizers
+            meta["finalizers"] = finalizers
             if not finalizers:
                 self._remove(key)
 

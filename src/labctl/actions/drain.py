@@ -26,6 +26,7 @@ from labctl.actions.kube import (
     apply_common,
     get_json,
     list_json,
+    pods_gone,
     request_json,
     status_code,
 )
@@ -166,7 +167,7 @@ def step_applier(
         if step.verb == "evict":
             return _evict_once(client, step)
         if step.verb == "wait":
-            return _still_there(client, step, poll_interval)
+            return pods_gone(client, list((step.body or {}).get("pods", [])), poll_interval)
         return apply_common(client, step)
 
     return apply
@@ -198,24 +199,6 @@ def _evict_once(client: Client, step: Step) -> str:
             raise Retry(f"blocked: {api_error_message(error)}", after=None) from None
         raise ActionFailed(f"evicting {step.target}: {api_error_message(error)}") from error
     return "evicted"
-
-
-def _still_there(client: Client, step: Step, poll_interval: float) -> str:
-    from lightkube import ApiError
-
-    waiting = []
-    for pod in (step.body or {}).get("pods", []):
-        try:
-            current = get_json(client, "Pod", pod["name"], pod["namespace"])
-        except ApiError as error:
-            if status_code(error) == 404:
-                continue
-            raise ActionFailed(f"reading pod {pod['name']}: {api_error_message(error)}") from error
-        if pod.get("uid") is None or _uid(current) == pod["uid"]:
-            waiting.append(f"{pod['namespace']}/{pod['name']}")
-    if waiting:
-        raise Retry(f"{len(waiting)} pods still terminating: {', '.join(waiting)}", poll_interval)
-    return "all pods gone"
 
 
 # --- small readers ---------------------------------------------------------------------------

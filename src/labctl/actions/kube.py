@@ -9,10 +9,11 @@ one API call (patch, delete, scale); action modules handle their own verbs (evic
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, urlencode
 
-from labctl.actions.plan import ActionFailed, Step
+from labctl.actions.plan import ActionFailed, Retry, Step
 
 if TYPE_CHECKING:
     from lightkube import ApiError, Client
@@ -184,13 +185,87 @@ def apply_common(client: Client, step: Step) -> str:
                 options["gracePeriodSeconds"] = body["gracePeriodSeconds"]
             if body.get("uid"):
                 options["preconditions"] = {"uid": body["uid"]}
-            request_json(client, "DELETE", path, options)
-            return "deleted"
+            return deleted(request_json(client, "DELETE", path, options))
     except ApiError as error:
         if step.verb == "delete" and status_code(error) == 404:
             return "already gone"
         raise ActionFailed(f"{step.verb} {step.target}: {api_error_message(error)}") from error
     raise ValueError(f"unknown step verb {step.verb!r}")
+
+
+def pods_gone(client: Client, pods: list[Obj], poll_interval: float) -> str:
+    """One poll: `Retry` while any of `pods` ({namespace, name, uid}) is still in the API. A pod
+    of the same name with another uid is a replacement: the one asked about is gone."""
+    from lightkube import ApiError
+
+    waiting = []
+    for pod in pods:
+        try:
+            current = get_json(client, "Pod", pod["name"], pod["namespace"])
+        except ApiError as error:
+            if status_code(error) == 404:
+                continue
+            raise ActionFailed(f"reading pod {pod['name']}: {api_error_message(error)}") from error
+        if pod.get("uid") is None or (current.get("metadata") or {}).get("uid") == pod["uid"]:
+            waiting.append(f"{pod['namespace']}/{pod['name']}")
+    if waiting:
+        count = f"{len(waiting)} pod{'s' * (len(waiting) != 1)}"
+        raise Retry(f"{count} still terminating: {', '.join(waiting)}", poll_interval)
+    return "all pods gone"
+
+
+def deleted(answer: Obj) -> str:
+    """What a DELETE's answer says happened. A pod bound to a node is only marked for deletion
+    (`deletionTimestamp`) and stays Terminating until its kubelet has stopped it; an object with
+    finalizers stays until they are removed; anything else is gone."""
+    meta = answer.get("metadata") or {}
+    if answer.get("kind") == "Status" or not meta.get("deletionTimestamp"):
+        return "deleted"
+    if finalizers := [f for f in meta.get("finalizers") or [] if f != "foregroundDeletion"]:
+        waiting = ", ".join(finalizers)
+        return f"deletion requested: it stays until its finalizers are removed ({waiting})"
+    if "foregroundDeletion" in (meta.get("finalizers") or []):
+        return "deletion requested: it goes once its dependents are gone (foreground)"
+    grace = meta.get("deletionGracePeriodSeconds")
+    within = f" within {grace}s" if grace is not None else ""
+    return f"Terminating, not gone yet: its kubelet stops it{within}"
+
+
+def relay_warnings(client: Client, show: Callable[[str], None]) -> None:
+    """Show every `Warning` header the API server answers with (deprecations, PodSecurity
+    `warn`), once each, as kubectl does: they are advice about the request that succeeded."""
+    from labctl.cluster.client import _http
+
+    seen: set[str] = set()
+
+    def hook(response: Any) -> None:
+        for value in response.headers.get_list("warning"):
+            text = warning_text(value)
+            if text and text not in seen:
+                seen.add(text)
+                show(f"Warning: {text}")
+
+    _http(client).event_hooks["response"].append(hook)
+
+
+def warning_text(header: str) -> str:
+    """The text of an RFC 7234 Warning value (`299 - "text"`, quotes escaped)."""
+    code, _, rest = header.strip().partition(" ")
+    agent, _, quoted = rest.partition(" ")
+    if not (code.isdigit() and agent and quoted.startswith('"')):
+        return header.strip()
+    body = quoted[1:]
+    end = len(body)
+    index = 0
+    while index < len(body):
+        if body[index] == "\\":
+            index += 2
+            continue
+        if body[index] == '"':
+            end = index
+            break
+        index += 1
+    return body[:end].replace('\\"', '"').replace("\\\\", "\\")
 
 
 def status_code(error: ApiError) -> int:

@@ -3,8 +3,10 @@
 - restart: the `kubectl rollout restart` annotation patch (refused on a paused Deployment).
 - scale: the scale sub-resource; scaling to 0 a workload behind a PodDisruptionBudget or holding
   PersistentVolumeClaims is an outage and is refused unless forced.
-- pod delete: graceful by default; `--force` is grace period 0, whose risk is explained first and
-  which is refused for StatefulSet pods (two pods with one identity) unless a reason is given.
+- pod delete: graceful by default (the pod is Terminating until its kubelet has stopped it;
+  `--wait` follows it until it is gone); `--force` is grace period 0, whose risk is explained
+  first and which is refused for StatefulSet pods (two pods with one identity) unless a reason
+  is given.
 - jobs clean: finished Jobs older than a cut-off, deleted with their pods.
 """
 
@@ -157,13 +159,18 @@ FORCE_RISK = (
 )
 
 
-def plan_pod_delete(pod: Obj, node: Obj | None, *, force: bool) -> Plan:
+def plan_pod_delete(pod: Obj, node: Obj | None, *, force: bool, wait: bool = False) -> Plan:
+    """Delete one pod (only the one planned: its uid is a precondition); with `wait`, follow it
+    until it has left the API. A graceful delete only marks a pod bound to a node Terminating:
+    its kubelet stops the containers, then the pod is gone."""
     namespace, name = _ref(pod)
     meta = pod.get("metadata") or {}
     owner = next((o for o in meta.get("ownerReferences") or [] if o.get("controller")), None)
     refusals, warnings = [], []
     if owner is None:
         warnings.append(f"{name} has no controller: nothing recreates it")
+    if meta.get("deletionTimestamp"):
+        warnings.append(f"{name} is already Terminating (since {meta['deletionTimestamp']})")
     if force:
         warnings.append(FORCE_RISK)
         if meta.get("finalizers"):
@@ -177,10 +184,26 @@ def plan_pod_delete(pod: Obj, node: Obj | None, *, force: bool) -> Plan:
                 f"once: while the old one still runs ({_node_state(pod, node)}), two pods share "
                 "one identity and volume. Force only when the node is confirmed down"
             )
+    elif node is not None and not _node_ready(node):
+        warnings.append(
+            f"{_node_state(pod, node)}: its kubelet may never confirm the deletion, so {name} "
+            "stays Terminating (--force once the node is confirmed down)"
+        )
+    uid = meta.get("uid")
     body: dict[str, Any] = {"gracePeriodSeconds": 0} if force else {}
+    if uid:
+        body["uid"] = uid
     how = "grace period 0 (--force)" if force else "graceful"
-    step = Step("delete", "Pod", namespace, name, how, body)
-    return Plan(f"delete pod {name}", (step,), tuple(refusals), tuple(warnings))
+    steps = [Step("delete", "Pod", namespace, name, how, body)]
+    if wait:
+        gone = {"pods": [{"namespace": namespace, "name": name, "uid": uid}]}
+        steps.append(Step("wait", "Pod", namespace, name, "until it has left the API", gone))
+    return Plan(f"delete pod {name}", tuple(steps), tuple(refusals), tuple(warnings))
+
+
+def _node_ready(node: Obj | None) -> bool:
+    conditions = ((node or {}).get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Ready" and c.get("status") == "True" for c in conditions)
 
 
 def _node_state(pod: Obj, node: Obj | None) -> str:
@@ -251,13 +274,15 @@ def _ref(obj: Obj) -> tuple[str, str]:
 # --- execution -----------------------------------------------------------------------------
 
 
-def step_applier(client: Client) -> Any:
-    from labctl.actions.kube import apply_common
+def step_applier(client: Client, poll_interval: float = 1.0) -> Any:
+    from labctl.actions.kube import apply_common, pods_gone
 
     def apply(step: Step) -> str | None:
         if step.verb == "restart":
             apply_common(client, Step("patch", step.kind, step.namespace, step.name, "", step.body))
             return "restart requested"
+        if step.verb == "wait":
+            return pods_gone(client, list((step.body or {})["pods"]), poll_interval)
         return apply_common(client, step)
 
     return apply

@@ -65,9 +65,12 @@ def err(message: str) -> None:
 
 
 def connect_to(kubeconfig: Path | None, context: str | None, timeout: float = 10.0) -> Client:
+    from labctl.actions.kube import relay_warnings
     from labctl.cluster.client import ClusterTarget, connect
 
-    return connect(ClusterTarget(kubeconfig=kubeconfig, context=context, timeout=timeout))
+    client = connect(ClusterTarget(kubeconfig=kubeconfig, context=context, timeout=timeout))
+    relay_warnings(client, err)  # the API server's Warning headers, shown as kubectl does
+    return client
 
 
 @contextmanager

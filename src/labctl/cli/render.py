@@ -116,4 +116,5 @@ def bootstrap(
         existing, running = actions.read_existing(client, layout)
         plan = actions.plan_bootstrap(layout, existing, running)
         apply = actions.step_applier(client)
-        run_plan(plan, apply, yes=yes, dry_run=dry_run, timeout=timeout, retry_interval=poll)
+        with actions.installer_cleanup(client, plan, err):
+            run_plan(plan, apply, yes=yes, dry_run=dry_run, timeout=timeout, retry_interval=poll)

@@ -88,6 +88,12 @@ def delete_pod(
         bool, typer.Option("--force", help="Grace period 0: the pod leaves the API at once.")
     ] = False,
     reason: Reason = None,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Follow the pod until it has left the API.")
+    ] = False,
+    timeout: Annotated[
+        float, typer.Option("--timeout", help="Seconds --wait waits (then exit 5).")
+    ] = 120.0,
     yes: Yes = False,
     dry_run: DryRun = False,
     kubeconfig: Kubeconfig = None,
@@ -96,7 +102,9 @@ def delete_pod(
 ) -> None:
     """Delete POD (graceful, or --force: grace period 0, the risk explained first).
 
-    A forced delete of a StatefulSet pod also needs --reason (confirm its node is down)."""
+    A graceful delete leaves the pod Terminating until its kubelet has stopped it; --wait
+    follows it until it is gone. A forced delete of a StatefulSet pod also needs --reason
+    (confirm its node is down)."""
     from lightkube import ApiError
 
     from labctl.actions import workloads as actions
@@ -111,9 +119,16 @@ def delete_pod(
                 node = get_json(client, "Node", node_name)
             except ApiError:
                 node = None  # reported as "node not found" in the plan
-        plan = actions.plan_pod_delete(target, node, force=force)
+        plan = actions.plan_pod_delete(target, node, force=force, wait=wait)
         run_plan(
-            plan, actions.step_applier(client), yes=yes, dry_run=dry_run, force=force, reason=reason
+            plan,
+            actions.step_applier(client),
+            yes=yes,
+            dry_run=dry_run,
+            force=force,
+            reason=reason,
+            timeout=timeout,
+            retry_interval=1.0,
         )
 
 

@@ -6,12 +6,17 @@
 3. Apply `bootstrap/root.yaml` (the root AppProject and the app-of-apps Application).
 4. Poll the Applications until every one in the tree is Synced and Healthy, showing progress.
 
+When the run stops before step 2 (a timeout, a failure, Ctrl-C), `installer_cleanup` removes the
+cluster-admin binding once the install Job no longer runs, or says loudly that it is still there
+and how to remove it: a cluster-admin token must not outlive the install by accident.
+
 The plan is pure (`plan_bootstrap` reads nothing but its arguments); `step_applier` performs it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -247,6 +252,62 @@ def _delete(client: Client, step: Step) -> str:
             return "already gone"
         raise
     return "deleted"
+
+
+@contextmanager
+def installer_cleanup(client: Client, plan: Plan, say: Callable[[str], None]) -> Iterator[None]:
+    """Run the plan inside this: if it stops with the installer's binding still in place (it
+    created it and had not deleted it yet), clean up after it or say what is left."""
+    unbinds = any(s.verb == "delete" and s.kind == "ClusterRoleBinding" for s in plan.steps)
+    try:
+        yield
+    except BaseException:
+        if unbinds and (message := remove_installer_binding(client)):
+            say(message)
+        raise
+
+
+def remove_installer_binding(client: Client) -> str:
+    """Delete the installer's cluster-admin binding unless its Job still runs (deleting it then
+    would break Helm mid-install); what was done, or what is left and how to remove it ('' when
+    there is no binding)."""
+    from lightkube import ApiError
+    from lightkube.resources.batch_v1 import Job
+    from lightkube.resources.rbac_authorization_v1 import ClusterRoleBinding
+
+    remove = f"kubectl delete clusterrolebinding {INSTALLER}"
+    left = f"WARNING: ClusterRoleBinding {INSTALLER} (cluster-admin) is still in place"
+    try:
+        client.get(ClusterRoleBinding, INSTALLER)
+        try:
+            job = client.get(Job, INSTALLER, namespace=argocd.NAMESPACE)
+            running = _job_running(job)
+        except ApiError as error:
+            if error.status.code != 404:
+                raise
+            running = False
+        if running:
+            return (
+                f"{left}: the install Job argocd/{INSTALLER} still runs with it. Once it has "
+                f"finished, re-run labctl bootstrap (it removes it) or: {remove}"
+            )
+        client.delete(ClusterRoleBinding, INSTALLER)
+    except ApiError as error:
+        if error.status.code == 404:
+            return ""
+        return f"{left} ({error.status.code} {error.status.message}): remove it: {remove}"
+    return (
+        f"removed ClusterRoleBinding {INSTALLER} (the installer's cluster-admin): the run "
+        "stopped before it would have; labctl bootstrap creates it again if it re-installs"
+    )
+
+
+def _job_running(job: Any) -> bool:
+    """Not finished yet: no Complete or Failed condition and no pod succeeded."""
+    status = job.status
+    conditions = (status.conditions if status else None) or []
+    finished = any(c.type in ("Complete", "Failed") and c.status == "True" for c in conditions)
+    return not finished and not (status and status.succeeded)
 
 
 def _job_done(client: Client, step: Step) -> str:

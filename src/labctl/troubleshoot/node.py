@@ -16,12 +16,12 @@ Obj = dict[str, Any]
 
 
 def node_view(client: Client, name: str, now: datetime | None = None) -> View:
-
     from labctl.actions.budgets import preflight
+    from labctl.actions.drain import read_inputs
 
     now = now or reads.now()
-    node = reads.get(client, "Node", name)
-    pods = reads.list_dicts(client, "Pod", fields={"spec.nodeName": name})
+    inputs = read_inputs(client, name)  # what a drain reads, so the view names its blockers
+    node, pods = inputs.node, list(inputs.pods)
     events = reads.events_for(client, "Node", name, None)
     status, spec = node.get("status") or {}, node.get("spec") or {}
     info = status.get("nodeInfo") or {}
@@ -41,7 +41,7 @@ def node_view(client: Client, name: str, now: datetime | None = None) -> View:
     view.section("Conditions", _conditions(status, now))
     view.section("Taints", [_taint(t) for t in spec.get("taints") or []])
     view.section("Pods on the node", _pods(pods, now))
-    blockers = preflight(pods, reads.list_dicts(client, "PodDisruptionBudget"))
+    blockers = preflight(pods, inputs.budgets, inputs.statefulsets, inputs.peers)
     view.section("A drain would block on", [f"{b.pod}: {b.why}" for b in blockers])
     view.section("Events (oldest first)", reads.event_lines(events, now))
     objects = {f"Node/{name}"} | {f"Pod/{_ref(p)}" for p in pods}
