@@ -3,8 +3,8 @@ platform.
 
 Exit codes (`labctl.cli.exit_codes`): 0 done; 1 a step failed, a file could not be written, or
 `render --check` found the tree out of date; 3 the file exists (init) or the plan was not
-confirmed (bootstrap); 4 the cluster could not be reached; 5 timed out waiting; 64 usage (e.g.
-`-o` names a file); 65 cluster.yaml is not valid.
+confirmed (bootstrap); 4 the cluster could not be reached; 5 timed out waiting; 64 usage (`-o`
+names a file, init's folder does not exist); 65 cluster.yaml is not valid.
 """
 
 from __future__ import annotations
@@ -40,6 +40,8 @@ def init(
     """Write a commented cluster.yaml (example.com, documentation IP ranges) to edit."""
     from labctl.config.template import example_text
 
+    if not path.parent.is_dir():
+        raise typer.BadParameter(f"the folder {path.parent} does not exist", param_hint="FILE")
     if path.exists() and not force:
         err(f"{path} exists; use --force to overwrite it")
         raise typer.Exit(EXIT_REFUSED)

@@ -62,7 +62,7 @@ def parse_config(text: str, source: str = "cluster.yaml") -> ClusterConfig:
     finally:
         loader.dispose()
     if loader.duplicates:
-        raise ConfigError(source, loader.duplicates)
+        raise ConfigError(source, [problem for _, problem in sorted(loader.duplicates)])
     if not isinstance(data, dict):
         raise ConfigError(source, ["the file must be a mapping of keys (cluster:, nodes:, ...)"])
     try:
@@ -77,7 +77,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
-        self.duplicates: list[str] = []
+        self.duplicates: list[tuple[int, str]] = []  # (line, problem)
 
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         first_line: dict[Any, int] = {}
@@ -87,14 +87,16 @@ class _UniqueKeyLoader(yaml.SafeLoader):
             key = self.construct_object(key_node, deep=True)
             line = key_node.start_mark.line + 1
             try:
-                seen = first_line.setdefault(key, line)
+                seen = first_line.get(key)
+                first_line.setdefault(key, line)
             except TypeError:
                 continue  # an unhashable key fails later with PyYAML's own message
-            if seen != line:
+            if seen is not None:
+                where = f"twice on line {line}" if seen == line else f"at lines {seen} and {line}"
                 self.duplicates.append(
-                    f"duplicate key {key!r} at lines {seen} and {line}: YAML would silently "
-                    "keep the last one; remove one"
-                )
+                    (line, f"duplicate key {key!r} {where}: YAML would silently keep the last "
+                     "one; remove one")
+                )  # fmt: skip
         return super().construct_mapping(node, deep=deep)
 
 
