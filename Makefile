@@ -37,8 +37,10 @@ pytest: $(VENV)/.synced
 bench-health: $(VENV)/.synced
 	$(VENV)/bin/python -m bench.health
 
+# TaskApp against the seed's Express backend (bench/express-baseline, npm ci from its lock file).
 bench-taskapp: $(VENV)/.synced
-	scripts/system-packages.sh wrk:wrk
+	scripts/system-packages.sh wrk:wrk node:nodejs npm:npm
+	npm ci --prefix bench/express-baseline --no-audit --no-fund --loglevel=error
 	$(VENV)/bin/python -m bench.taskapp
 
 bench-backup: $(VENV)/.synced

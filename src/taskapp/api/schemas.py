@@ -107,6 +107,9 @@ _KEYS = ("id", "title", "completed", "created_at", "updated_at")
 
 
 def task_json(row: Any) -> bytes:
+    """A row from `crud`: (id, the task as JSON text) on PostgreSQL, else its columns."""
+    if len(row) == 2:
+        return str(row[1]).encode()
     return to_json(dict(zip(_KEYS, row, strict=True)))
 
 

@@ -23,15 +23,11 @@ from sqlalchemy import (
     Delete,
     Insert,
     Select,
-    Text,
     Update,
     bindparam,
-    cast,
     delete,
     false,
-    func,
     insert,
-    literal_column,
     select,
     update,
 )
@@ -48,39 +44,17 @@ Conn: TypeAlias = AsyncConnection | asyncpg.Connection
 
 _OWNED = tasks.c.owner == bindparam("user")
 _THIS = tasks.c.id == bindparam("task_id")
-# PostgreSQL formats times itself: text is cheaper than datetime objects to decode and encode
-# again as JSON (about an eighth of a list request's CPU, profiled).
-_RFC3339: ColumnElement[Any] = literal_column("""'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'""")
-
-
-def _utc_text(column: ColumnElement[Any]) -> ColumnElement[Any]:
-    return func.to_char(func.timezone(literal_column("'UTC'"), column), _RFC3339).label(
-        column.key or ""
-    )
-
-
-def _as_json(query: Select[Any]) -> Select[Any]:
-    """(id, the row as JSON text) for each row of `query`, in the same order.
-
-    `row_to_json` writes compact JSON with the columns in order, escaped as pydantic-core
-    escapes them: the same bytes the API would make from the columns, at a fraction of the cost
-    (encoding was a sixth of a list request's CPU, profiled).
-    """
-    page = query.subquery("page")
-    as_json = cast(func.row_to_json(literal_column(page.name)), Text)
-    return select(page.c.id, as_json).order_by(page.c.id.desc())
 
 
 class _Statements:
-    """Every statement TaskApp runs, each returning `returned` (in `COLUMNS` order).
+    """Every statement TaskApp runs, each returning `returned`: on SQLite the task's columns in
+    `COLUMNS` order; on PostgreSQL (id, the task as JSON text), which a trigger keeps in `doc`
+    (migration 0002), so no request formats times or encodes JSON."""
 
-    With `json_lists`, the list statements return (id, the task as JSON text) instead.
-    """
-
-    def __init__(self, returned: tuple[ColumnElement[Any], ...], *, json_lists: bool) -> None:
-        self.json_lists = json_lists
+    def __init__(self, returned: tuple[ColumnElement[Any], ...], *, encoded: bool) -> None:
+        self.encoded = encoded
         self.list = {
-            (completed, before): self._list(returned, completed, before, json_lists)
+            (completed, before): self._list(returned, completed, before)
             for completed in (False, True)
             for before in (False, True)
         }
@@ -104,16 +78,13 @@ class _Statements:
         self.delete: Statement = delete(tasks).where(_THIS, _OWNED).returning(tasks.c.id)
 
     @staticmethod
-    def _list(
-        returned: tuple[ColumnElement[Any], ...], completed: bool, before: bool, json_lists: bool
-    ) -> Statement:
+    def _list(returned: tuple[ColumnElement[Any], ...], completed: bool, before: bool) -> Statement:
         query = select(*returned).where(_OWNED)
         if completed:
             query = query.where(tasks.c.completed == bindparam("completed"))
         if before:
             query = query.where(tasks.c.id < bindparam("before_id"))
-        query = query.order_by(tasks.c.id.desc()).limit(bindparam("limit"))
-        return _as_json(query) if json_lists else query
+        return query.order_by(tasks.c.id.desc()).limit(bindparam("limit"))
 
     @staticmethod
     def _update(
@@ -127,17 +98,8 @@ class _Statements:
         return update(tasks).where(_THIS, _OWNED).values(values).returning(*returned)
 
 
-PORTABLE = _Statements(tuple(tasks.c[name] for name in COLUMNS), json_lists=False)
-POSTGRES = _Statements(
-    (
-        tasks.c.id,
-        tasks.c.title,
-        tasks.c.completed,
-        _utc_text(tasks.c.created_at),
-        _utc_text(tasks.c.updated_at),
-    ),
-    json_lists=True,
-)
+PORTABLE = _Statements(tuple(tasks.c[name] for name in COLUMNS), encoded=False)
+POSTGRES = _Statements((tasks.c.id, tasks.c.doc), encoded=True)
 
 
 def _statements(conn: Conn) -> _Statements:
@@ -182,7 +144,7 @@ async def list_tasks(
     params = {"user": owner, "limit": limit, "before_id": before_id, "completed": completed}
     rows = await _rows(conn, statement, params)
     ids = [row[0] for row in rows]
-    if statements.json_lists:
+    if statements.encoded:
         return Page(ids, encoded=[row[1] for row in rows])
     return Page(ids, rows=rows)
 

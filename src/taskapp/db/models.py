@@ -13,6 +13,7 @@ from sqlalchemy import (
     Integer,
     String,
     Table,
+    Text,
     TypeDecorator,
     false,
 )
@@ -51,6 +52,8 @@ class Task(Base):
     completed: Mapped[bool] = mapped_column(Boolean, server_default=false())
     created_at: Mapped[datetime] = mapped_column(Timestamp)
     updated_at: Mapped[datetime] = mapped_column(Timestamp)
+    # The task's API JSON, kept by a PostgreSQL trigger (migration 0002); empty on SQLite.
+    doc: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (
         # Newest-first pages per owner, with and without the `completed` filter.
