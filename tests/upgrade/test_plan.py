@@ -230,5 +230,5 @@ def test_a_pdb_that_blocks_forever_refuses_that_node_s_drain() -> None:
 
 
 def test_a_target_that_is_not_newer_is_an_error() -> None:
-    with pytest.raises(PlanError, match="not newer than the running 1.28"):
+    with pytest.raises(PlanError, match=r"not newer than the running 1\.28"):
         plan_of(clusters.base(), to="1.28")
