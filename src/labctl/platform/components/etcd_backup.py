@@ -33,6 +33,7 @@ ETCD_IMAGE = "registry.k8s.io/etcd:3.5.15-0"  # etcdctl and etcdutl (distroless:
 SHIP_IMAGE = "docker.io/amazon/aws-cli:2.17.0"
 PKI = "/etc/kubernetes/pki/etcd"
 WORK = "/snapshot"
+HOME = "/home/ship"
 CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 
 
@@ -77,7 +78,7 @@ def pod_spec(config: ClusterConfig) -> Obj:
         {"name": "etcd-pki", "hostPath": {"path": PKI, "type": "Directory"}},
         {"name": "snapshot", "emptyDir": {"sizeLimit": "8Gi"}},
     ]
-    mounts = [{"name": "snapshot", "mountPath": WORK}]
+    mounts: list[Obj] = [{"name": "snapshot", "mountPath": WORK}]
     ship_mounts = list(mounts)
     for target in targets:
         volume = f"credentials-{target.name}"
@@ -85,7 +86,7 @@ def pod_spec(config: ClusterConfig) -> Obj:
         ship_mounts.append(
             {"name": volume, "mountPath": f"/credentials/{target.name}", "readOnly": True}
         )
-    pki = {"name": "etcd-pki", "mountPath": PKI, "readOnly": True}
+    pki: Obj = {"name": "etcd-pki", "mountPath": PKI, "readOnly": True}
     root = {"runAsUser": 0, "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True}
     return {
         "hostNetwork": True,
@@ -115,12 +116,13 @@ def pod_spec(config: ClusterConfig) -> Obj:
                 "name": "ship",
                 "image": SHIP_IMAGE,
                 "command": ["/bin/sh", "-c", ship_script(targets)],
-                "env": [{"name": "HOME", "value": "/tmp"}],
-                "volumeMounts": [*ship_mounts, {"name": "tmp", "mountPath": "/tmp"}],
+                # aws writes its cache below HOME; the root file system is read-only.
+                "env": [{"name": "HOME", "value": HOME}],
+                "volumeMounts": [*ship_mounts, {"name": "home", "mountPath": HOME}],
                 "securityContext": root,
             }
         ],
-        "volumes": [*volumes, {"name": "tmp", "emptyDir": {}}],
+        "volumes": [*volumes, {"name": "home", "emptyDir": {}}],
     }
 
 
