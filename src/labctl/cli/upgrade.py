@@ -27,7 +27,7 @@ from labctl.cli._ops import (
 )
 
 if TYPE_CHECKING:
-    from labctl.upgrade.plan import PlanInputs, UpgradePlan
+    from labctl.upgrade.plan import PlanInputs, UpgradePlan, UpgradeStep
 
 app = typer.Typer(help="Kubernetes minor upgrades: plan the steps, then upgrade node by node.")
 
@@ -211,14 +211,10 @@ def node(
         typer.echo(f"{name} is at {target.minor_name}, Ready, uncordoned; its workloads are back.")
 
 
-def _refuse_blocked(step: object, name: str, force: bool, reason: str | None) -> None:
-    from labctl.upgrade.plan import UpgradeStep
-
-    assert isinstance(step, UpgradeStep)
-    other = f"drain {name}: "
-    blockers = [b for b in step.blockers if not b.startswith("drain ") or b.startswith(other)]
-    # The drain's own refusals are judged by its plan (with --force --reason); the rest here.
-    blockers = [b for b in blockers if not b.startswith(other)]
+def _refuse_blocked(step: UpgradeStep, name: str, force: bool, reason: str | None) -> None:
+    """Refuse a blocked step. Drain refusals are per node: this node's are judged by its drain
+    plan (--force --reason there), other nodes' do not stop this one."""
+    blockers = [b for b in step.blockers if not b.startswith("drain ")]
     if blockers and not (force and reason and reason.strip()):
         err(f"refused: step {step.title} is blocked: " + "; ".join(blockers))
         err("override with --force --reason TEXT")
