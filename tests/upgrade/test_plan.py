@@ -197,6 +197,36 @@ def test_skew_beyond_the_rules_blocks(kubelets: dict[str, str], expected: str) -
     assert len(skew) >= 1 and skew[0].blocks and expected in skew[0].message
 
 
+def test_ha_control_planes_apply_once_then_upgrade_node() -> None:
+    objects = [
+        *clusters.base(),
+        clusters.k8s_node("cp02", control_plane=True),
+        clusters.static_pod("kube-apiserver", "registry.k8s.io/kube-apiserver:v1.28.15", "cp02"),
+    ]
+    (step,) = plan_of(objects, to="1.29").steps
+    roles = [(n.name, n.role) for n in step.nodes]
+    assert roles[:2] == [("cp01", "control plane (first)"), ("cp02", "control plane")]
+    assert "sudo kubeadm upgrade node" in step.nodes[1].commands
+    # cp01 is done: cp02 must not run `kubeadm upgrade apply` a second time.
+    done = [o for o in objects if o["metadata"]["name"] not in ("cp01", "kube-apiserver-cp01")]
+    done += [
+        clusters.k8s_node("cp01", "v1.29.15", control_plane=True),
+        clusters.static_pod("kube-apiserver", "registry.k8s.io/kube-apiserver:v1.29.15"),
+    ]
+    (step,) = plan_of(done, to="1.29").steps
+    assert step.control_plane == "kubeadm upgrade node on the control-plane nodes still behind"
+    assert [(n.name, n.role) for n in step.nodes][0] == ("cp02", "control plane")
+
+
+def test_ha_api_servers_two_minors_apart_break_the_skew_policy() -> None:
+    objects = [
+        *clusters.base(),
+        clusters.static_pod("kube-apiserver", "registry.k8s.io/kube-apiserver:v1.30.2", "cp02"),
+    ]
+    plan = plan_of(objects, to="1.31")
+    assert any("span 1.28 to 1.30" in f.message and f.blocks for f in plan.before)
+
+
 def test_lagging_kubelets_start_the_path_at_their_version() -> None:
     objects = clusters.base({"worker01": "v1.27.9", "worker02": "v1.27.9"})
     plan = plan_of(objects, to="1.29")

@@ -271,6 +271,14 @@ class Images(_Model):
     cloudflared: Image = "docker.io/cloudflare/cloudflared:2025.11.1"
     technitium: Image = "docker.io/technitium/dns-server:14.0.1"
     velero_plugin_aws: Image = "docker.io/velero/velero-plugin-for-aws:v1.14.2"
+    etcd: Image = Field(
+        default="registry.k8s.io/etcd:3.5.15-0",
+        description="etcdctl and etcdutl of the daily etcd snapshot (match the cluster's etcd)",
+    )
+    aws_cli: Image = Field(
+        default="docker.io/amazon/aws-cli:2.17.0",
+        description="ships the etcd snapshot and its sha256 to the backup targets",
+    )
     helm: Image = Field(
         default="docker.io/alpine/helm:3.19.0",
         description="runs the one-time Argo CD install Job of `labctl bootstrap`",

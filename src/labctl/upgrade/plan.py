@@ -203,13 +203,17 @@ def _step(
     findings += [Finding("skew", p, blocks=True) for p in skew.step_problems(target, already)]
     findings += _etcd(snap, found, now, first=number == 1)
     findings += _velero(snap, now)
-    apiserver = min(found.apiservers.values())
-    control_plane = (
-        f"kubeadm upgrade apply v{target.minor_name}.x on the first control-plane node"
-        if apiserver < target
-        else f"control plane already at {apiserver}"
-    )
-    nodes = _nodes(snap, found, source, target, apiserver < target)
+    oldest, newest = min(found.apiservers.values()), max(found.apiservers.values())
+    if newest < target:
+        control_plane = (
+            f"kubeadm upgrade apply v{target.minor_name}.x on the first control-plane node, "
+            "kubeadm upgrade node on any other; workers after them"
+        )
+    elif oldest < target:
+        control_plane = "kubeadm upgrade node on the control-plane nodes still behind"
+    else:
+        control_plane = f"control plane already at {oldest}"
+    nodes = _nodes(snap, found, source, target, newest < target)
     return UpgradeStep(number, source, target, control_plane, tuple(findings), tuple(nodes))
 
 

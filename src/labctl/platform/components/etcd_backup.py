@@ -29,8 +29,6 @@ Obj = dict[str, Any]
 NAME = "etcd-snapshot"
 NAMESPACE = "velero"
 SCHEDULE = "15 1 * * *"  # daily, before the Velero schedules' default 02:00
-ETCD_IMAGE = "registry.k8s.io/etcd:3.5.15-0"  # etcdctl and etcdutl (distroless: no shell)
-SHIP_IMAGE = "docker.io/amazon/aws-cli:2.17.0"
 PKI = "/etc/kubernetes/pki/etcd"
 WORK = "/snapshot"
 HOME = "/home/ship"
@@ -98,14 +96,14 @@ def pod_spec(config: ClusterConfig) -> Obj:
         "initContainers": [
             {
                 "name": "save",
-                "image": ETCD_IMAGE,
+                "image": config.images.etcd,  # etcdctl, etcdutl; distroless: no shell
                 "command": ["etcdctl", *_etcdctl_flags(), "snapshot", "save", f"{WORK}/etcd.db"],
                 "volumeMounts": [pki, *mounts],
                 "securityContext": root,  # the key files are root's, mode 0600
             },
             {
                 "name": "verify",
-                "image": ETCD_IMAGE,
+                "image": config.images.etcd,  # etcdctl, etcdutl; distroless: no shell
                 "command": ["etcdutl", "snapshot", "status", f"{WORK}/etcd.db", "-w", "json"],
                 "volumeMounts": mounts,
                 "securityContext": root,
@@ -114,7 +112,7 @@ def pod_spec(config: ClusterConfig) -> Obj:
         "containers": [
             {
                 "name": "ship",
-                "image": SHIP_IMAGE,
+                "image": config.images.aws_cli,
                 "command": ["/bin/sh", "-c", ship_script(targets)],
                 # aws writes its cache below HOME; the root file system is read-only.
                 "env": [{"name": "HOME", "value": HOME}],
