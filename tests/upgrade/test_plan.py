@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -215,7 +216,7 @@ def test_ha_control_planes_apply_once_then_upgrade_node() -> None:
     ]
     (step,) = plan_of(done, to="1.29").steps
     assert step.control_plane == "kubeadm upgrade node on the control-plane nodes still behind"
-    assert [(n.name, n.role) for n in step.nodes][0] == ("cp02", "control plane")
+    assert (step.nodes[0].name, step.nodes[0].role) == ("cp02", "control plane")
 
 
 def test_ha_api_servers_two_minors_apart_break_the_skew_policy() -> None:
@@ -249,6 +250,14 @@ def test_missing_or_stale_etcd_snapshot_and_no_backup_block_step_one() -> None:
     assert "is 2.2 days old (over 24h)" in blocker
 
 
+def test_the_step_to_etcd_3_6_warns_about_an_old_etcd_3_5() -> None:
+    plan = plan_of(clusters.base())
+    last = [f for f in plan.steps[-1].findings if "moves etcd to 3.6" in f.message]
+    assert len(last) == 1 and not last[0].blocks
+    assert "3.5.26 or later" in last[0].message and "3.5.15-0 on cp01" in last[0].message
+    assert not any("moves etcd" in f.message for s in plan.steps[:-1] for f in s.findings)
+
+
 def test_a_pdb_that_blocks_forever_refuses_that_node_s_drain() -> None:
     plan = plan_of([*clusters.base(), *clusters.blocking_pdb()], to="1.29")
     (step,) = plan.steps
@@ -262,3 +271,70 @@ def test_a_pdb_that_blocks_forever_refuses_that_node_s_drain() -> None:
 def test_a_target_that_is_not_newer_is_an_error() -> None:
     with pytest.raises(PlanError, match=r"not newer than the running 1\.28"):
         plan_of(clusters.base(), to="1.28")
+
+
+def test_pulled_chart_yaml_files_add_kube_version_ranges(tmp_path: Path) -> None:
+    chart = tmp_path / "legacy"
+    chart.mkdir()
+    (chart / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: legacy\nversion: 1.4.0\nkubeVersion: '< 1.30.0-0'\n"
+    )
+    ranges = known_ranges(tmp_path)
+    assert ranges[("legacy", "1.4.0")] == "< 1.30.0-0"
+    assert ranges[("metallb", "0.16.1")] == ">= 1.19.0-0"  # labctl's pins stay
+    assert ranges[("alloy", "1.11.1")] == ""  # a pin whose chart sets no kubeVersion
+
+
+def test_a_crd_using_selectable_fields_is_served_from_1_31() -> None:
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "names": {"kind": "Widget"},
+            "versions": [{"name": "v1", "selectableFields": [{"jsonPath": ".spec.color"}]}],
+        },
+    }
+    plan = plan_of(clusters.base(), tree=[TreeObject("components/x/crds.yaml", crd)])
+    found = [
+        (s.target.minor_name, f.message) for s in plan.steps for f in s.findings if f.area == "crd"
+    ]
+    assert found == [
+        (
+            "1.31",
+            "CRD widgets.example.com (tree components/x/crds.yaml) uses selectable fields "
+            "(CustomResourceFieldSelectors): served from 1.31 on",
+        )
+    ]
+
+
+def test_an_argocd_object_whose_tree_file_is_migrated_only_needs_a_sync() -> None:
+    live = clusters.flow_schema(
+        "team-a", "flowcontrol.apiserver.k8s.io/v1beta2", "argocd-controller"
+    )
+    live["metadata"]["annotations"] = {
+        "argocd.argoproj.io/tracking-id": "platform:flowcontrol/FlowSchema:/team-a"
+    }
+    # v1beta3: served by 1.28 (v1 only from 1.29), removed by 1.32
+    migrated = {
+        **live,
+        "apiVersion": "flowcontrol.apiserver.k8s.io/v1beta3",
+        "metadata": {"name": "team-a"},
+    }
+    plan = plan_of(
+        [*clusters.base(), live], tree=[TreeObject("components/apf/flows.yaml", migrated)]
+    )
+    step = plan.steps[0]
+    api = [f for f in step.findings if f.area == "api"]
+    assert len(api) == 1 and not api[0].blocks
+    assert (
+        "components/apf/flows.yaml already uses flowcontrol.apiserver.k8s.io/v1beta3" in api[0].fix
+    )
+    (later,) = [f for f in plan.steps[3].findings if f.area == "api"]  # 1.32 removes v1beta3
+    assert (
+        later.blocks
+        and "change apiVersion to flowcontrol.apiserver.k8s.io/v1 in components/apf/flows.yaml"
+        in later.fix
+    )
+    assert "Argo CD app platform" in api[0].fix
