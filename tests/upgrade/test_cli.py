@@ -90,6 +90,11 @@ def test_live_plan_reads_flowcontrol_at_a_served_version(fake: FakeKube, kubecon
     assert code == 3, out
     assert "FlowSchema team-a uses flowcontrol.apiserver.k8s.io/v1beta2 (removed in 1.29" in out
     assert fake.calls("GET", "/apis/flowcontrol.apiserver.k8s.io/v1beta3/flowschemas")
+    # Only what discovery lists is read: no v1 (not served by this 1.28), nothing removed before
+    # 1.25 (three minors below the server: the oldest kubelet allowed).
+    assert not fake.calls("GET", "/apis/flowcontrol.apiserver.k8s.io/v1/")
+    assert not fake.calls("GET", "/apis/apps/v1/replicasets")
+    assert not [r for r in fake.requests if r.path.startswith("/apis/extensions")]
 
 
 def control_plane_at_1_29(fake: FakeKube) -> None:
