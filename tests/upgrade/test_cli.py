@@ -90,6 +90,19 @@ def test_live_plan_reads_flowcontrol_at_a_served_version(fake: FakeKube, kubecon
     assert code == 3, out
     assert "FlowSchema team-a uses flowcontrol.apiserver.k8s.io/v1beta2 (removed in 1.29" in out
     assert fake.calls("GET", "/apis/flowcontrol.apiserver.k8s.io/v1beta3/flowschemas")
+    # Only what discovery lists is read: no v1 (not served by this 1.28), nothing removed before
+    # 1.25 (three minors below the server: the oldest kubelet allowed).
+    assert not fake.calls("GET", "/apis/flowcontrol.apiserver.k8s.io/v1/")
+    assert not fake.calls("GET", "/apis/apps/v1/replicasets")
+    assert not [r for r in fake.requests if r.path.startswith("/apis/extensions")]
+
+
+def control_plane_at_1_29(fake: FakeKube) -> None:
+    """What `kubeadm upgrade apply` and the kubelet packages did on cp01."""
+    fake.git_version = "v1.29.15"
+    fake.update("Node", "cp01", None, {"status": {"nodeInfo": {"kubeletVersion": "v1.29.15"}}})
+    image = {"spec": {"containers": [{"name": "main", "image": "k8s/kube-apiserver:v1.29.15"}]}}
+    fake.update("Pod", "kube-apiserver-cp01", "kube-system", image)
 
 
 def upgrade_node(kubeconfig: Path, *args: str) -> tuple[int, str]:
@@ -113,6 +126,9 @@ def test_node_upgrade_drains_pauses_verifies_uncordons_and_waits(
 ) -> None:
     seed(fake)
     fake.store.pop(("FlowSchema", "", "team-a"))
+    code, out = upgrade_node(kubeconfig)
+    assert code == 3 and "upgrade the control plane first" in out
+    control_plane_at_1_29(fake)
     code, out = upgrade_node(kubeconfig)
     assert code == 0, out
     assert fake.get("Pod", "web-1", "apps") is None  # evicted

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -197,6 +198,36 @@ def test_skew_beyond_the_rules_blocks(kubelets: dict[str, str], expected: str) -
     assert len(skew) >= 1 and skew[0].blocks and expected in skew[0].message
 
 
+def test_ha_control_planes_apply_once_then_upgrade_node() -> None:
+    objects = [
+        *clusters.base(),
+        clusters.k8s_node("cp02", control_plane=True),
+        clusters.static_pod("kube-apiserver", "registry.k8s.io/kube-apiserver:v1.28.15", "cp02"),
+    ]
+    (step,) = plan_of(objects, to="1.29").steps
+    roles = [(n.name, n.role) for n in step.nodes]
+    assert roles[:2] == [("cp01", "control plane (first)"), ("cp02", "control plane")]
+    assert "sudo kubeadm upgrade node" in step.nodes[1].commands
+    # cp01 is done: cp02 must not run `kubeadm upgrade apply` a second time.
+    done = [o for o in objects if o["metadata"]["name"] not in ("cp01", "kube-apiserver-cp01")]
+    done += [
+        clusters.k8s_node("cp01", "v1.29.15", control_plane=True),
+        clusters.static_pod("kube-apiserver", "registry.k8s.io/kube-apiserver:v1.29.15"),
+    ]
+    (step,) = plan_of(done, to="1.29").steps
+    assert step.control_plane == "kubeadm upgrade node on the control-plane nodes still behind"
+    assert (step.nodes[0].name, step.nodes[0].role) == ("cp02", "control plane")
+
+
+def test_ha_api_servers_two_minors_apart_break_the_skew_policy() -> None:
+    objects = [
+        *clusters.base(),
+        clusters.static_pod("kube-apiserver", "registry.k8s.io/kube-apiserver:v1.30.2", "cp02"),
+    ]
+    plan = plan_of(objects, to="1.31")
+    assert any("span 1.28 to 1.30" in f.message and f.blocks for f in plan.before)
+
+
 def test_lagging_kubelets_start_the_path_at_their_version() -> None:
     objects = clusters.base({"worker01": "v1.27.9", "worker02": "v1.27.9"})
     plan = plan_of(objects, to="1.29")
@@ -219,6 +250,14 @@ def test_missing_or_stale_etcd_snapshot_and_no_backup_block_step_one() -> None:
     assert "is 2.2 days old (over 24h)" in blocker
 
 
+def test_the_step_to_etcd_3_6_warns_about_an_old_etcd_3_5() -> None:
+    plan = plan_of(clusters.base())
+    last = [f for f in plan.steps[-1].findings if "moves etcd to 3.6" in f.message]
+    assert len(last) == 1 and not last[0].blocks
+    assert "3.5.26 or later" in last[0].message and "3.5.15-0 on cp01" in last[0].message
+    assert not any("moves etcd" in f.message for s in plan.steps[:-1] for f in s.findings)
+
+
 def test_a_pdb_that_blocks_forever_refuses_that_node_s_drain() -> None:
     plan = plan_of([*clusters.base(), *clusters.blocking_pdb()], to="1.29")
     (step,) = plan.steps
@@ -230,5 +269,72 @@ def test_a_pdb_that_blocks_forever_refuses_that_node_s_drain() -> None:
 
 
 def test_a_target_that_is_not_newer_is_an_error() -> None:
-    with pytest.raises(PlanError, match="not newer than the running 1.28"):
+    with pytest.raises(PlanError, match=r"not newer than the running 1\.28"):
         plan_of(clusters.base(), to="1.28")
+
+
+def test_pulled_chart_yaml_files_add_kube_version_ranges(tmp_path: Path) -> None:
+    chart = tmp_path / "legacy"
+    chart.mkdir()
+    (chart / "Chart.yaml").write_text(
+        "apiVersion: v2\nname: legacy\nversion: 1.4.0\nkubeVersion: '< 1.30.0-0'\n"
+    )
+    ranges = known_ranges(tmp_path)
+    assert ranges[("legacy", "1.4.0")] == "< 1.30.0-0"
+    assert ranges[("metallb", "0.16.1")] == ">= 1.19.0-0"  # labctl's pins stay
+    assert ranges[("alloy", "1.11.1")] == ""  # a pin whose chart sets no kubeVersion
+
+
+def test_a_crd_using_selectable_fields_is_served_from_1_31() -> None:
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": "widgets.example.com"},
+        "spec": {
+            "group": "example.com",
+            "names": {"kind": "Widget"},
+            "versions": [{"name": "v1", "selectableFields": [{"jsonPath": ".spec.color"}]}],
+        },
+    }
+    plan = plan_of(clusters.base(), tree=[TreeObject("components/x/crds.yaml", crd)])
+    found = [
+        (s.target.minor_name, f.message) for s in plan.steps for f in s.findings if f.area == "crd"
+    ]
+    assert found == [
+        (
+            "1.31",
+            "CRD widgets.example.com (tree components/x/crds.yaml) uses selectable fields "
+            "(CustomResourceFieldSelectors): served from 1.31 on",
+        )
+    ]
+
+
+def test_an_argocd_object_whose_tree_file_is_migrated_only_needs_a_sync() -> None:
+    live = clusters.flow_schema(
+        "team-a", "flowcontrol.apiserver.k8s.io/v1beta2", "argocd-controller"
+    )
+    live["metadata"]["annotations"] = {
+        "argocd.argoproj.io/tracking-id": "platform:flowcontrol/FlowSchema:/team-a"
+    }
+    # v1beta3: served by 1.28 (v1 only from 1.29), removed by 1.32
+    migrated = {
+        **live,
+        "apiVersion": "flowcontrol.apiserver.k8s.io/v1beta3",
+        "metadata": {"name": "team-a"},
+    }
+    plan = plan_of(
+        [*clusters.base(), live], tree=[TreeObject("components/apf/flows.yaml", migrated)]
+    )
+    step = plan.steps[0]
+    api = [f for f in step.findings if f.area == "api"]
+    assert len(api) == 1 and not api[0].blocks
+    assert (
+        "components/apf/flows.yaml already uses flowcontrol.apiserver.k8s.io/v1beta3" in api[0].fix
+    )
+    (later,) = [f for f in plan.steps[3].findings if f.area == "api"]  # 1.32 removes v1beta3
+    assert (
+        later.blocks
+        and "change apiVersion to flowcontrol.apiserver.k8s.io/v1 in components/apf/flows.yaml"
+        in later.fix
+    )
+    assert "Argo CD app platform" in api[0].fix

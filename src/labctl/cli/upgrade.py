@@ -27,7 +27,7 @@ from labctl.cli._ops import (
 )
 
 if TYPE_CHECKING:
-    from labctl.upgrade.plan import PlanInputs, UpgradePlan
+    from labctl.upgrade.plan import PlanInputs, UpgradePlan, UpgradeStep
 
 app = typer.Typer(help="Kubernetes minor upgrades: plan the steps, then upgrade node by node.")
 
@@ -164,6 +164,7 @@ def node(
     from labctl.kubeversion import Version, VersionError
     from labctl.upgrade import node as flow
     from labctl.upgrade import report
+    from labctl.upgrade.commands import WORKER
 
     try:
         target = Version.parse(to)
@@ -186,7 +187,13 @@ def node(
                     f"(start with --to {result.steps[0].target.minor_name}: {first})"
                 )
                 raise typer.Exit(EXIT_REFUSED)
-            _refuse_blocked(step, name, force, reason)
+            _refuse_blocked(step, force, reason)
+            if entry.role == WORKER and Version.parse(result.apiserver) < target:
+                err(
+                    f"refused: kube-apiserver is still {result.apiserver}: upgrade the control "
+                    f"plane first (a kubelet must not be newer than kube-apiserver)"
+                )
+                raise typer.Exit(EXIT_REFUSED)
             typer.echo(report.to_text(result, commands=False).split("\n\n")[0])
             inputs = drain.read_inputs(client, name)
             workloads = flow.workloads_of(client, list(inputs.pods))
@@ -211,14 +218,10 @@ def node(
         typer.echo(f"{name} is at {target.minor_name}, Ready, uncordoned; its workloads are back.")
 
 
-def _refuse_blocked(step: object, name: str, force: bool, reason: str | None) -> None:
-    from labctl.upgrade.plan import UpgradeStep
-
-    assert isinstance(step, UpgradeStep)
-    other = f"drain {name}: "
-    blockers = [b for b in step.blockers if not b.startswith("drain ") or b.startswith(other)]
-    # The drain's own refusals are judged by its plan (with --force --reason); the rest here.
-    blockers = [b for b in blockers if not b.startswith(other)]
+def _refuse_blocked(step: UpgradeStep, force: bool, reason: str | None) -> None:
+    """Refuse a blocked step. Drain refusals are per node: this node's are judged by its drain
+    plan (--force --reason there), other nodes' do not stop this one."""
+    blockers = [b for b in step.blockers if not b.startswith("drain ")]
     if blockers and not (force and reason and reason.strip()):
         err(f"refused: step {step.title} is blocked: " + "; ".join(blockers))
         err("override with --force --reason TEXT")

@@ -325,6 +325,14 @@ class Images(_Model):
         default="registry.k8s.io/kubectl:v1.34.2",
         description="applies Calico's CRDs server-side during `labctl bootstrap`",
     )
+    etcd: Image = Field(
+        default="registry.k8s.io/etcd:3.5.15-0",
+        description="etcdctl and etcdutl of the daily etcd snapshot (match the cluster's etcd)",
+    )
+    aws_cli: Image = Field(
+        default="docker.io/amazon/aws-cli:2.17.0",
+        description="ships the etcd snapshot and its sha256 to the backup targets",
+    )
     helm: Image = Field(
         default="docker.io/alpine/helm:3.19.0",
         description="runs the one-time Argo CD install Job of `labctl bootstrap`",

@@ -26,6 +26,7 @@ from labctl.platform.components import (
     cloudflared,
     csr_approver,
     dns,
+    etcd_backup,
     garage,
     gateway,
     kubeadm,
@@ -88,7 +89,12 @@ def components(config: ClusterConfig) -> list[Component]:
     ]
     with_volumes = {ns for c in base for ns in _volume_namespaces(c.manifests)}
     namespaces = velero.backed_up_namespaces(config, with_volumes)
-    return [*base, velero.component(config, namespaces)]
+    return [*base, _with_etcd_backup(velero.component(config, namespaces), config)]
+
+
+def _with_etcd_backup(component: Component, config: ClusterConfig) -> Component:
+    """Velero's namespace also runs the daily etcd snapshot (Velero does not back up etcd)."""
+    return replace(component, manifests=[*component.manifests, *etcd_backup.manifests(config)])
 
 
 def _with_argocd_route(component: Component, config: ClusterConfig) -> Component:

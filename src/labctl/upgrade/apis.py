@@ -121,7 +121,8 @@ def _live_use(
         tree_item = in_tree.get(key)
         if tree_item is not None:
             fix = f"Argo CD app {app}: change apiVersion to {row.replacement} in {tree_item.path}"
-            if find(str(tree_item.obj.get("apiVersion")), kind) is None:
+            # The tree moved past this removal (its own version may go later: found then).
+            if str(tree_item.obj.get("apiVersion")) != row.api_version:
                 fix = (
                     f"Argo CD app {app}: {tree_item.path} already uses "
                     f"{tree_item.obj.get('apiVersion')}; sync it so the object is rewritten"

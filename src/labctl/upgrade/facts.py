@@ -45,10 +45,13 @@ def family_resource(group: str, kind: str) -> str:
     return f"{plural(kind)}.{group}" if group else plural(kind)
 
 
-def families() -> dict[str, tuple[str, str, list[str]]]:
-    """resource -> (group, kind, versions to try when listing, newest first)."""
+def families(since: Version | None = None) -> dict[str, tuple[str, str, list[str]]]:
+    """resource -> (group, kind, versions to try when listing, newest first): of every row, or
+    of those removed after `since` (and the components' own)."""
     out: dict[str, tuple[str, str, list[str]]] = {}
     for row in REMOVED:
+        if since is not None and row.removed_in and Version.parse(row.removed_in) <= since:
+            continue
         for kind in row.kinds:
             versions = out.setdefault(family_resource(row.group, kind), (row.group, kind, []))[2]
             target = row.replacement.split(" ")[0]
@@ -126,7 +129,11 @@ def _image_tag(pod: Obj) -> str | None:
 
 def read_live(client: Client) -> Snapshot:
     """The objects the plan needs, read from the cluster into a Snapshot (kinds not served are
-    recorded in `not_served`, errors in `gaps`)."""
+    recorded in `not_served`, errors in `gaps`).
+
+    Discovery (`/apis`) says which group versions the server serves, so only those are listed;
+    kinds whose APIs went away more than three minors before the server (the oldest a kubelet
+    may be) are not read at all."""
     from lightkube import ApiError
 
     from labctl.actions.kube import request_json, status_code
@@ -134,6 +141,10 @@ def read_live(client: Client) -> Snapshot:
     snap = Snapshot(context=None)
     version = request_json(client, "GET", "/version")
     snap.server_version = str(version.get("gitVersion") or "")
+    server = Version.parse(snap.server_version)
+    oldest = Version(server.major, max(server.minor - 3, 0))
+    groups = request_json(client, "GET", "/apis").get("groups") or []
+    served = {"v1"} | {str(v.get("groupVersion")) for g in groups for v in g.get("versions") or []}
     paths = {
         "nodes": ["/api/v1/nodes"],
         "pods": ["/api/v1/pods"],
@@ -143,11 +154,13 @@ def read_live(client: Client) -> Snapshot:
         JOBS: ["/apis/batch/v1/jobs"],
         CRDS: ["/apis/apiextensions.k8s.io/v1/customresourcedefinitions"],
     }
-    for resource, (group, kind, tried) in families().items():
+    for resource, (group, kind, tried) in families(since=oldest).items():
         root = f"/apis/{group}" if group else "/api"
         paths.setdefault(resource, [f"{root}/{v}/{plural(kind)}" for v in tried])
     for resource, candidates in paths.items():
         for path in candidates:
+            if _group_version(path) not in served:
+                continue
             try:
                 snap.resources[resource] = _list_all(client, path)
                 break
@@ -160,6 +173,11 @@ def read_live(client: Client) -> Snapshot:
             snap.not_served.add(resource)
             snap.resources[resource] = []
     return snap
+
+
+def _group_version(path: str) -> str:
+    parts = path.strip("/").split("/")
+    return parts[1] if parts[0] == "api" else f"{parts[1]}/{parts[2]}"
 
 
 def _list_all(client: Client, path: str) -> list[Obj]:

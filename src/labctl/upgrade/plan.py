@@ -20,7 +20,7 @@ from typing import Any
 from labctl.actions import drain
 from labctl.checks import etcd as etcd_check
 from labctl.cluster.snapshot import Snapshot, parse_time
-from labctl.kubeversion import Version
+from labctl.kubeversion import Version, VersionError
 from labctl.upgrade import apis, charts, commands, skew
 from labctl.upgrade.facts import CRDS, JOBS, Versions, family_resource, versions
 from labctl.upgrade.removed_apis import READ_ON, REMOVED, SOURCE
@@ -202,14 +202,19 @@ def _step(
     already = {n: max(v, source) for n, v in found.kubelets.items()}
     findings += [Finding("skew", p, blocks=True) for p in skew.step_problems(target, already)]
     findings += _etcd(snap, found, now, first=number == 1)
+    findings += _etcd_minor(found, source, target)
     findings += _velero(snap, now)
-    apiserver = min(found.apiservers.values())
-    control_plane = (
-        f"kubeadm upgrade apply v{target.minor_name}.x on the first control-plane node"
-        if apiserver < target
-        else f"control plane already at {apiserver}"
-    )
-    nodes = _nodes(snap, found, source, target, apiserver < target)
+    oldest, newest = min(found.apiservers.values()), max(found.apiservers.values())
+    if newest < target:
+        control_plane = (
+            f"kubeadm upgrade apply v{target.minor_name}.x on the first control-plane node, "
+            "kubeadm upgrade node on any other; workers after them"
+        )
+    elif oldest < target:
+        control_plane = "kubeadm upgrade node on the control-plane nodes still behind"
+    else:
+        control_plane = f"control plane already at {oldest}"
+    nodes = _nodes(snap, found, source, target, newest < target)
     return UpgradeStep(number, source, target, control_plane, tuple(findings), tuple(nodes))
 
 
@@ -263,6 +268,38 @@ def _crds(inputs: PlanInputs, snap: Snapshot, source: Version, target: Version) 
                     Finding("crd", f"CRD {name} ({where}) uses {feature}: served from {minor} on")
                 )
     return out
+
+
+# kubeadm runs etcd 3.5 up to Kubernetes 1.33 and 3.6 from 1.34 (etcd-io/etcd, "Bump etcd
+# Version in Kubernetes"); etcd's v3.5 -> v3.6 guide (etcd.io/docs/v3.6/upgrades/upgrade_3_6/)
+# asks every member to run a late 3.5 patch first: 3.5.20 in its first revision, 3.5.26 since.
+ETCD_36_FROM = Version(1, 34)
+ETCD_35_BEFORE_36 = Version(3, 5, 26)
+
+
+def _etcd_minor(found: Versions, source: Version, target: Version) -> list[Finding]:
+    if not source < ETCD_36_FROM <= target:
+        return []
+    behind = []
+    for node, tag in sorted(found.etcd.items()):
+        try:
+            running = Version.parse(tag)
+        except VersionError:
+            continue
+        if running < ETCD_35_BEFORE_36:
+            behind.append(f"{tag} on {node}")
+    if not behind:
+        return []
+    message = (
+        f"kubeadm {target.minor_name} moves etcd to 3.6; etcd's upgrade guide wants every member "
+        f"on {ETCD_35_BEFORE_36} or later first, and it runs {', '.join(behind)}"
+    )
+    last = Version(ETCD_36_FROM.major, ETCD_36_FROM.minor - 1).minor_name
+    fix = (
+        f"be on the newest {last}.x patch first (its kubeadm brings a late etcd 3.5); "
+        "check the etcd line of kubeadm upgrade plan"
+    )
+    return [Finding("etcd", message, fix=fix)]
 
 
 def _etcd(snap: Snapshot, found: Versions, now: datetime, first: bool) -> list[Finding]:
