@@ -304,7 +304,10 @@ def test_a_drain_that_would_lose_vault_quorum_is_refused(fake: FakeKube, client:
     (refusal,) = plan.refusals
     assert refusal.startswith("evicting vault/vault-0 would lose quorum: Vault Raft")
     assert "keep 1 of 3 members working, below its quorum of 2" in refusal
-    assert "vault-2 (sealed)" in refusal
+    assert (
+        "vault-2 (sealed). Bring the other members back first (labctl vault unseal vault-2)"
+        in refusal
+    )
     with pytest.raises(PlanRefused):
         authorize(plan, yes=True)
     assert not fake.calls("POST")
@@ -338,4 +341,7 @@ def test_a_statefulset_whose_budget_guards_a_majority_keeps_its_quorum(
     )
     (refusal,) = plan_for(client).refusals
     assert "the quorum (PDB kv/etcd guards a majority) of StatefulSet kv/etcd" in refusal
-    assert "etcd-2 (not Ready)" in refusal
+    assert (
+        "etcd-2 (not Ready). Bring the other members back first "
+        "(labctl troubleshoot pod etcd-2 -n kv)" in refusal
+    )

@@ -1288,10 +1288,12 @@ class FakeKube:
                     too_many,
                     {"causes": [{"reason": "DisruptionBudget", "message": message}]},
                 )
-            self._delete(pods, pod, options)  # preconditions are checked before the budget moves
+            # The registry decrements the budget first, then deletes (a failed delete leaves
+            # the allowance used until the disruption controller recomputes it).
             state["disruptionsAllowed"] = int(state["disruptionsAllowed"]) - 1
             state.setdefault("disruptedPods", {})[name] = now_iso()
             self._put(budget)
+            self._delete(pods, pod, options)
             return success
         self._delete(pods, pod, options)
         return success

@@ -37,7 +37,7 @@ class Group:
     what: str  # "Vault Raft" or "quorum (PDB ns/name guards a majority)"
     members: int  # spec.replicas: the voters
     working: frozenset[str]  # pods (namespace/name) that count towards the quorum
-    not_working: tuple[str, ...]  # the others, with why: "vault-2 (sealed)"
+    not_working: tuple[tuple[str, str], ...]  # the others (pod name, why): ("vault-2", "sealed")
 
     @property
     def size(self) -> int:
@@ -55,12 +55,21 @@ class Loss:
     @property
     def why(self) -> str:
         group = self.group
-        down = f"; not working now: {', '.join(group.not_working)}" if group.not_working else ""
+        namespace = group.workload.split("/")[0]
+        down = ", ".join(f"{pod} ({reason})" for pod, reason in group.not_working)
+        first = [
+            f"labctl vault unseal {pod}"
+            if reason == "sealed"
+            else f"labctl troubleshoot pod {pod} -n {namespace}"
+            for pod, reason in group.not_working
+            if reason != "terminating"
+        ]
+        fix = f" ({'; '.join(first)})" if first else ""
         return (
             f"{group.what} of StatefulSet {group.workload} would keep {self.left} of "
-            f"{group.members} members working, below its quorum of {group.size}{down}. "
-            "Bring the other members back first (for Vault: labctl vault status, "
-            "labctl vault unseal POD), then drain"
+            f"{group.members} members working, below its quorum of {group.size}"
+            + (f"; not working now: {down}" if down else "")
+            + f". Bring the other members back first{fix}, then drain"
         )
 
 
@@ -81,7 +90,7 @@ def groups(
         for pod in sorted(pods, key=_ref):
             reason = _not_working(pod, vault)
             if reason:
-                not_working.append(f"{_meta(pod).get('name')} ({reason})")
+                not_working.append((str(_meta(pod).get("name")), reason))
             else:
                 working.append(_ref(pod))
         found.append(Group(_ref(workload), what, members, frozenset(working), tuple(not_working)))
