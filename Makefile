@@ -4,7 +4,7 @@ UV_VERSION := 0.13.9
 UV := $(VENV)/bin/uv
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: run test lint typecheck pytest bench-taskapp bench-health bench-backup clean
+.PHONY: run test lint typecheck pytest bench-taskapp bench-health bench-backup bench-validate clean
 
 $(UV):
 	python3 -m venv $(VENV)
@@ -45,6 +45,9 @@ bench-taskapp: $(VENV)/.synced
 
 bench-backup: $(VENV)/.synced
 	$(VENV)/bin/python -m bench.backup.roundtrip
+
+bench-validate: $(VENV)/.synced  # CHART_DIR: the example tree's charts, as helm pull --untar leaves them
+	$(VENV)/bin/python -m bench.validate --chart-dir $(CHART_DIR)
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -15,8 +15,6 @@ from labctl.cli.main import app as cli
 from labctl.validate.runner import Options, Report, run
 from tests.validate.conftest import FIXTURES, write_tree
 
-pytest.importorskip("helm_python", reason="helm-python-sdk: the validate extra")
-
 CHARTS = FIXTURES / "charts"
 REPO = "https://charts.example.com"
 SYNC = ("argocd-sync",)

@@ -109,7 +109,8 @@ def scan(root: Path) -> Scan:
 
 
 def validate(tree: Tree, exceptions_file: Path | None = None) -> Result:
-    rendered = [m for m in tree.manifests if m.app]
+    # checkov has no checks for CRDs, and the charts' CRDs are megabytes it would parse.
+    rendered = [m for m in tree.manifests if m.app and m.kind != "CustomResourceDefinition"]
     if not rendered:
         return judge(scan(tree.root), load_exceptions(exceptions_file), tree.root)
     # One checkov run over the tree and the charts' objects (its start-up is most of its time).
