@@ -33,6 +33,17 @@ def tree_dir(example_config: ClusterConfig, tmp_path: Path) -> Path:
     return tmp_path / "tree"
 
 
+@pytest.fixture
+def argocd_only_tree(example_config: ClusterConfig, tmp_path: Path) -> Path:
+    """The tree with `cni: none`: bootstrap starts at Argo CD (no Calico Job to wait for)."""
+    from labctl.config.load import parse_config
+
+    data = example_config.model_dump(mode="json")
+    data["cluster"]["cni"] = "none"
+    render(parse_config(yaml.safe_dump(data)), tmp_path / "tree")
+    return tmp_path / "tree"
+
+
 def healthy_app(name: str) -> dict[str, Any]:
     return {
         "apiVersion": "argoproj.io/v1alpha1",
@@ -53,6 +64,15 @@ def available(name: str) -> dict[str, Any]:
     }
 
 
+def ready_node(name: str) -> dict[str, Any]:
+    return {
+        "apiVersion": "v1",
+        "kind": "Node",
+        "metadata": {"name": name},
+        "status": {"conditions": [{"type": "Ready", "status": "True"}]},
+    }
+
+
 class Controllers:
     """Plays the Job controller, the Deployment controller and Argo CD between polls."""
 
@@ -61,7 +81,14 @@ class Controllers:
 
     def __call__(self, seconds: float) -> None:
         self.ticks += 1
-        if self.fake.get("Job", "argocd-installer", "argocd") and self.ticks == 1:
+        calico = self.fake.get("Job", "calico-installer", "tigera-operator")
+        if calico and not (calico.get("status") or {}).get("succeeded"):
+            self.fake.update(
+                "Job", "calico-installer", "tigera-operator", {"status": {"succeeded": 1}}
+            )
+            self.fake.add(ready_node("k8s-cp01"))
+            self.ticks = 0
+        elif self.fake.get("Job", "argocd-installer", "argocd") and self.ticks == 1:
             self.fake.update("Job", "argocd-installer", "argocd", {"status": {"succeeded": 1}})
             self.fake.add(*(available(d) for d in bootstrap.ARGOCD_DEPLOYMENTS))
         elif self.ticks >= 3:
@@ -81,10 +108,14 @@ def test_read_tree_lists_every_application(tree_dir: Path) -> None:
     assert [o["kind"] for o in layout.root] == ["AppProject", "Application"]
 
 
-def test_plan_installs_argocd_then_the_root(tree_dir: Path) -> None:
+def test_plan_installs_calico_then_argocd_then_the_root(tree_dir: Path) -> None:
     plan = bootstrap.plan_bootstrap(bootstrap.read_tree(tree_dir), set(), argocd_running=False)
     verbs = [(s.verb, s.kind, s.name) for s in plan.steps]
-    assert verbs[0] == ("create", "Namespace", "argocd")
+    assert verbs[0] == ("create", "Namespace", "tigera-operator")
+    nodes_at = verbs.index(("wait", "Node", "*"))
+    assert verbs.index(("wait", "Job", "calico-installer")) < nodes_at
+    assert nodes_at < verbs.index(("create", "Namespace", "argocd"))
+    assert verbs.index(("delete", "ClusterRoleBinding", "calico-installer")) > nodes_at
     assert ("create", "Job", "argocd-installer") in verbs
     job_at = verbs.index(("wait", "Job", "argocd-installer"))
     root_at = verbs.index(("create", "Application", "platform-root"))
@@ -96,7 +127,7 @@ def test_plan_installs_argocd_then_the_root(tree_dir: Path) -> None:
 def test_plan_skips_the_install_when_argocd_runs(tree_dir: Path) -> None:
     layout = bootstrap.read_tree(tree_dir)
     existing = {("Application", "argocd", "platform-root")}
-    plan = bootstrap.plan_bootstrap(layout, existing, argocd_running=True)
+    plan = bootstrap.plan_bootstrap(layout, existing, argocd_running=True, calico_running=True)
     assert [s.kind for s in plan.steps] == ["AppProject", "Application", "Application"]
     assert plan.steps[1].verb == "update"
     assert any("already runs" in w for w in plan.warnings)
@@ -121,6 +152,7 @@ def test_bootstrap_applies_waits_and_cleans_up(
     done = executor.run(plan)
     assert done[-1][1] == f"all {len(layout.applications)} Applications Synced and Healthy"
     assert fake.get("ClusterRoleBinding", "argocd-installer") is None
+    assert fake.get("ClusterRoleBinding", "calico-installer") is None
     assert fake.get("Application", "platform-root", "argocd")["spec"]["project"] == "platform-root"
     assert fake.get("ConfigMap", "argocd-installer-values", "argocd") is not None
     assert any(r["sync"] == "Missing" for r in seen[0])  # progress was shown while waiting
@@ -133,7 +165,7 @@ def test_a_failed_install_job_stops_with_its_logs_command(
 ) -> None:
     client = connect(ClusterTarget(kubeconfig=fake.kubeconfig(tmp_path / "kc"), timeout=5))
     layout = bootstrap.read_tree(tree_dir)
-    plan = bootstrap.plan_bootstrap(layout, set(), False)
+    plan = bootstrap.plan_bootstrap(layout, set(), False, calico_running=True)
 
     def fail(_: float) -> None:
         fake.update(
@@ -160,7 +192,7 @@ def test_waiting_for_applications_times_out(fake: FakeKube, tree_dir: Path, tmp_
     fake.add(*(available(d) for d in bootstrap.ARGOCD_DEPLOYMENTS))
     layout = bootstrap.read_tree(tree_dir)
     existing, running = bootstrap.read_existing(client, layout)
-    plan = bootstrap.plan_bootstrap(layout, existing, running)
+    plan = bootstrap.plan_bootstrap(layout, existing, running, calico_running=True)
     clock = iter(range(0, 10_000, 10))
     executor = Executor(
         bootstrap.step_applier(client), sleep=lambda _: None, retry_interval=0.0, timeout=25,
@@ -188,6 +220,9 @@ def test_cli_bootstrap_with_yes_finishes_when_everything_is_ready(
 ) -> None:
     layout = bootstrap.read_tree(tree_dir)
     fake.add(*(available(d) for d in bootstrap.ARGOCD_DEPLOYMENTS))
+    operator = available(bootstrap.CALICO_OPERATOR)
+    operator["metadata"]["namespace"] = "tigera-operator"
+    fake.add(operator)
     fake.add(*(healthy_app(n) for n in layout.applications if n != "platform-root"))
     fake.add(healthy_app("platform-root"))
     kubeconfig = fake.kubeconfig(tmp_path / "kc")
@@ -195,6 +230,7 @@ def test_cli_bootstrap_with_yes_finishes_when_everything_is_ready(
     result = CliRunner().invoke(app, args)
     assert result.exit_code == 0, result.output
     assert "Argo CD already runs" in result.output
+    assert "Calico already runs" in result.output
     assert (
         len(fake.calls("PATCH", "/apis/argoproj.io/v1alpha1/namespaces/argocd/applications")) == 1
     )
@@ -233,7 +269,7 @@ def test_an_earlier_install_job_is_replaced_not_patched(
     old_job = next(o for o in layout.install if o["kind"] == "Job")
     fake.add({**old_job, "status": {"failed": 4}})
     existing, running = bootstrap.read_existing(client, layout)
-    plan = bootstrap.plan_bootstrap(layout, existing, running)
+    plan = bootstrap.plan_bootstrap(layout, existing, running, calico_running=True)
     step = next(s for s in plan.steps if s.kind == "Job" and s.verb != "wait")
     assert step.verb == "recreate"
     assert bootstrap.step_applier(client)(step) == "replaced"
@@ -242,10 +278,10 @@ def test_an_earlier_install_job_is_replaced_not_patched(
 
 
 def test_a_timeout_while_the_install_job_runs_says_the_binding_is_left(
-    fake: FakeKube, tree_dir: Path, tmp_path: Path
+    fake: FakeKube, argocd_only_tree: Path, tmp_path: Path
 ) -> None:
     kubeconfig = fake.kubeconfig(tmp_path / "kc")
-    args = ["bootstrap", str(tree_dir), "--kubeconfig", str(kubeconfig), "--yes"]
+    args = ["bootstrap", str(argocd_only_tree), "--kubeconfig", str(kubeconfig), "--yes"]
     result = CliRunner().invoke(app, [*args, "--timeout", "0.3", "--poll", "0.1"])
     assert result.exit_code == 5, result.output
     assert "timed out at wait Job argocd/argocd-installer" in result.output
@@ -260,10 +296,12 @@ def test_a_timeout_while_the_install_job_runs_says_the_binding_is_left(
 
 
 def test_a_timeout_after_the_install_removes_the_binding(
-    fake: FakeKube, tree_dir: Path, tmp_path: Path
+    fake: FakeKube, argocd_only_tree: Path, tmp_path: Path
 ) -> None:
     client = connect(ClusterTarget(kubeconfig=fake.kubeconfig(tmp_path / "kc"), timeout=5))
-    plan = bootstrap.plan_bootstrap(bootstrap.read_tree(tree_dir), set(), argocd_running=False)
+    plan = bootstrap.plan_bootstrap(
+        bootstrap.read_tree(argocd_only_tree), set(), argocd_running=False
+    )
 
     def job_succeeds(_: float) -> None:  # and Argo CD's server never becomes available
         fake.update("Job", "argocd-installer", "argocd", {"status": {"succeeded": 1}})
@@ -283,17 +321,53 @@ def test_a_timeout_after_the_install_removes_the_binding(
 
 
 def test_a_job_that_breaks_the_namespace_pod_security_is_warned_about(
-    fake: FakeKube, tree_dir: Path, tmp_path: Path
+    fake: FakeKube, argocd_only_tree: Path, tmp_path: Path
 ) -> None:
-    install = tree_dir / bootstrap.INSTALL_FILE
+    install = argocd_only_tree / bootstrap.INSTALL_FILE
     docs = list(yaml.safe_load_all(install.read_text()))
     job = next(d for d in docs if d and d["kind"] == "Job")
     for container in job["spec"]["template"]["spec"]["containers"]:
         container.pop("securityContext")
     install.write_text(yaml.safe_dump_all(docs))
     kubeconfig = fake.kubeconfig(tmp_path / "kc")
-    args = ["bootstrap", str(tree_dir), "--kubeconfig", str(kubeconfig), "--yes"]
+    args = ["bootstrap", str(argocd_only_tree), "--kubeconfig", str(kubeconfig), "--yes"]
     result = CliRunner().invoke(app, [*args, "--timeout", "0.2", "--poll", "0.1"])
     assert 'Warning: would violate PodSecurity "restricted:latest": allowPrivilegeEscalation' in (
         result.output
     )
+
+
+def test_calico_job_runs_on_the_host_network_before_any_cni(tree_dir: Path) -> None:
+    job = next(o for o in bootstrap.read_tree(tree_dir).calico if o["kind"] == "Job")
+    pod = job["spec"]["template"]["spec"]
+    assert pod["hostNetwork"] is True and pod["dnsPolicy"] == "Default"
+    assert {"operator": "Exists"} in pod["tolerations"]  # not-ready nodes
+    crds, apply = pod["initContainers"]
+    assert "crd.projectcalico.org.v1" in crds["args"] and "--server-side" in apply["args"]
+    assert "tigera-operator" in pod["containers"][0]["args"]
+
+
+def test_no_calico_step_with_cni_none(example_config: ClusterConfig, tmp_path: Path) -> None:
+    from labctl.config.load import parse_config
+
+    data = example_config.model_dump(mode="json")
+    data["cluster"]["cni"] = "none"
+    render(parse_config(yaml.safe_dump(data)), tmp_path / "t")
+    plan = bootstrap.plan_bootstrap(bootstrap.read_tree(tmp_path / "t"), set(), False)
+    assert not [s for s in plan.steps if "calico" in s.name or s.kind == "Node"]
+
+
+def test_a_failed_calico_job_names_its_logs(fake: FakeKube, tree_dir: Path, tmp_path: Path) -> None:
+    client = connect(ClusterTarget(kubeconfig=fake.kubeconfig(tmp_path / "kc"), timeout=5))
+    plan = bootstrap.plan_bootstrap(bootstrap.read_tree(tree_dir), set(), False)
+    failed = {"conditions": [{"type": "Failed", "status": "True", "reason": "DeadlineExceeded"}]}
+
+    def fail(_: float) -> None:
+        fake.update("Job", "calico-installer", "tigera-operator", {"status": failed})
+
+    expected = "Calico install Job failed .*logs job/calico-installer --all-containers"
+    with pytest.raises(ActionFailed, match=expected):
+        Executor(bootstrap.step_applier(client), sleep=fail, retry_interval=0.0, timeout=30).run(
+            plan
+        )
+    assert fake.get("Job", "argocd-installer", "argocd") is None  # Argo CD waits for the CNI

@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -103,12 +104,14 @@ def test_4_each_application_writes_only_where_its_project_allows(
             assert spec["destination"]["namespace"] in projects[spec["project"]]
 
 
-def test_5_nginx_gateway_fabric_applies_server_side(objects: list[Obj]) -> None:
-    app = next(
-        o
-        for o in objects
-        if o["kind"] == "Application" and o["metadata"]["name"] == "nginx-gateway"
-    )
+@pytest.mark.parametrize(
+    "name",
+    # nginxproxies.gateway.nginx.org (~320 KB), applicationsets.argoproj.io (~370 KB), the
+    # Prometheus and Calico CRDs: over client-side apply's 262,144-byte annotation limit.
+    ["nginx-gateway", "argocd", "prometheus-operator-crds", "calico-crds", "gateway-api-crds"],
+)
+def test_5_large_crds_apply_server_side(objects: list[Obj], name: str) -> None:
+    (app,) = [o for o in objects if o["kind"] == "Application" and o["metadata"]["name"] == name]
     assert "ServerSideApply=true" in app["spec"]["syncPolicy"]["syncOptions"]
 
 
@@ -255,6 +258,18 @@ def test_16_calico_enforces_the_policies_and_secrets_are_encrypted(
     (encryption,) = kubeadm.files(example_config)["kubeadm/encryption-config.yaml"]
     assert encryption["resources"][0]["resources"] == ["secrets"]
     assert "identity" not in encryption["resources"][0]["providers"][0]  # encrypts first
+
+
+def test_16_validate_warns_when_the_tree_brings_no_cni(tmp_path: Path) -> None:
+    from labctl.platform.render import render
+    from labctl.validate import xref
+    from labctl.validate.tree import load_tree
+
+    render(config_with(cluster__cni="none"), tmp_path / "none")
+    render(config_with(cluster__cni="calico"), tmp_path / "calico")
+    (note,) = [n for n in xref.validate(load_tree(tmp_path / "none")).notes if "CNI" in n]
+    assert "NetworkPolicies are enforced only if the CNI you installed enforces them" in note
+    assert not [n for n in xref.validate(load_tree(tmp_path / "calico")).notes if "CNI" in n]
 
 
 def test_17_gateway_api_crds_match_nginx_gateway_fabric(objects: list[Obj]) -> None:

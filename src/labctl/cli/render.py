@@ -109,14 +109,14 @@ def bootstrap(
     context: Context = None,
     request_timeout: RequestTimeout = 10.0,
 ) -> None:
-    """Install Argo CD (pinned chart, via a Helm Job), then the root Application; wait for sync."""
+    """Install Calico (cni: calico) and Argo CD via Helm Jobs, then the root; wait for sync."""
     from labctl.platform import bootstrap as actions
 
     with errors_to_exit_codes():
         layout = actions.read_tree(tree)
         client = connect_to(kubeconfig, context, request_timeout)
         existing, running = actions.read_existing(client, layout)
-        plan = actions.plan_bootstrap(layout, existing, running)
+        plan = actions.plan_bootstrap(layout, existing, running, actions.calico_running(client))
         apply = actions.step_applier(client)
         with actions.installer_cleanup(client, plan, err):
             run_plan(plan, apply, yes=yes, dry_run=dry_run, timeout=timeout, retry_interval=poll)

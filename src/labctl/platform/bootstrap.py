@@ -1,5 +1,8 @@
 """`labctl bootstrap`: the first install, planned then performed.
 
+0. With `bootstrap/calico-install.yaml` (cni: calico) and unless Calico's operator runs: apply
+   it (namespace, installer account, values, a host-network Helm Job), wait for the Job and for
+   every node to be Ready, delete the installer's binding. Argo CD adopts Calico later.
 1. Apply `bootstrap/argocd-install.yaml` (namespace, installer account, values, Helm Job) unless
    Argo CD already runs; wait for the Job and for Argo CD's server and repo server.
 2. Delete the installer's cluster-admin binding: Argo CD manages itself from here on.
@@ -17,22 +20,24 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from labctl.actions.plan import ActionFailed, Plan, Retry, Step
-from labctl.platform.bootstrap_manifests import INSTALLER
-from labctl.platform.component import ARGO_CD
-from labctl.platform.components import argocd
+from labctl.platform.bootstrap_manifests import CALICO_INSTALLER, INSTALLER
+from labctl.platform.component import ARGO_CD, TIGERA_OPERATOR
+from labctl.platform.components import argocd, calico
 from labctl.platform.objects import Obj
 
 if TYPE_CHECKING:
     from lightkube import Client
 
 INSTALL_FILE = "bootstrap/argocd-install.yaml"
+CALICO_FILE = "bootstrap/calico-install.yaml"
+CALICO_OPERATOR = "tigera-operator"  # the chart's Deployment
 ROOT_FILE = "bootstrap/root.yaml"
 APPS_DIR = "apps"
 ARGOCD_DEPLOYMENTS = ("argocd-server", "argocd-repo-server")
@@ -51,6 +56,7 @@ class Tree:
     install: list[Obj]
     root: list[Obj]
     applications: list[str]
+    calico: list[Obj] = field(default_factory=list)  # empty with cni: none
 
 
 def _documents(path: Path) -> list[Obj]:
@@ -66,10 +72,12 @@ def read_tree(directory: Path) -> Tree:
     apps = []
     for path in sorted((directory / APPS_DIR).glob("*.yaml")):
         apps += [d["metadata"]["name"] for d in _documents(path) if d.get("kind") == "Application"]
+    calico_file = directory / CALICO_FILE
     return Tree(
         install=_documents(directory / INSTALL_FILE),
         root=_documents(directory / ROOT_FILE),
         applications=[argocd.ROOT, *sorted(apps)],
+        calico=_documents(calico_file) if calico_file.is_file() else [],
     )
 
 
@@ -96,13 +104,47 @@ def _install_reason(obj: Obj) -> str:
     return reasons.get(obj["kind"], "for the Argo CD install")
 
 
+def _calico_reason(obj: Obj) -> str:
+    reasons = {
+        "Job": f"Calico's CRDs, then helm upgrade --install {TIGERA_OPERATOR.name} "
+        f"{TIGERA_OPERATOR.version}, on the host network",
+        "ClusterRoleBinding": "cluster-admin for the installer, removed once Calico runs",
+        "ConfigMap": "the chart values Argo CD later manages Calico with",
+    }
+    return reasons.get(obj["kind"], "for the Calico install")
+
+
+def _calico_steps(tree: Tree, have: set[tuple[str, str | None, str]]) -> list[Step]:
+    steps = [_apply_step(o, _calico_reason(o), have) for o in tree.calico]
+    steps += [
+        Step("wait", "Job", calico.NAMESPACE, CALICO_INSTALLER, "until Helm has installed Calico"),
+        Step("wait", "Node", None, "*", "until every node is Ready (the CNI runs)"),
+        Step(
+            "delete",
+            "ClusterRoleBinding",
+            None,
+            CALICO_INSTALLER,
+            "the installer's cluster-admin is no longer needed",
+        ),
+    ]
+    return steps
+
+
 def plan_bootstrap(
-    tree: Tree, existing: Iterable[tuple[str, str | None, str]], argocd_running: bool
+    tree: Tree,
+    existing: Iterable[tuple[str, str | None, str]],
+    argocd_running: bool,
+    calico_running: bool = False,
 ) -> Plan:
-    """The steps, given what already exists (kind, namespace, name) and whether Argo CD runs."""
+    """The steps, given what already exists (kind, namespace, name) and whether Argo CD and
+    Calico run."""
     have = set(existing)
     steps: list[Step] = []
     warnings: list[str] = []
+    if tree.calico and calico_running:
+        warnings.append("Calico already runs: its install is skipped (Argo CD manages it)")
+    elif tree.calico:
+        steps += _calico_steps(tree, have)
     if argocd_running:
         warnings.append("Argo CD already runs: its install is skipped (it manages itself)")
     else:
@@ -149,7 +191,7 @@ def read_existing(client: Client, tree: Tree) -> tuple[set[tuple[str, str | None
     from lightkube import ApiError
 
     existing = set()
-    for obj in [*tree.install, *tree.root]:
+    for obj in [*tree.calico, *tree.install, *tree.root]:
         kind, namespace, name = _key(obj)
         try:
             client.get(_resource(obj), name, namespace=namespace)
@@ -160,6 +202,10 @@ def read_existing(client: Client, tree: Tree) -> tuple[set[tuple[str, str | None
     return existing, _available(client, "argocd-server")
 
 
+def calico_running(client: Client) -> bool:
+    return _available(client, CALICO_OPERATOR, calico.NAMESPACE)
+
+
 def _resource(obj: Obj) -> Any:
     from lightkube.core.resource_registry import resource_registry
 
@@ -168,12 +214,12 @@ def _resource(obj: Obj) -> Any:
     return resource_registry.load(obj["apiVersion"], obj["kind"])
 
 
-def _available(client: Client, deployment: str) -> bool:
+def _available(client: Client, deployment: str, namespace: str = argocd.NAMESPACE) -> bool:
     from lightkube import ApiError
     from lightkube.resources.apps_v1 import Deployment
 
     try:
-        found = client.get(Deployment, deployment, namespace=argocd.NAMESPACE)
+        found = client.get(Deployment, deployment, namespace=namespace)
     except ApiError:
         return False
     status = found.status
@@ -194,6 +240,8 @@ def step_applier(
             return _delete(client, step)
         if step.kind == "Job":
             return _job_done(client, step)
+        if step.kind == "Node":
+            return _nodes_ready(client)
         if step.kind == "Deployment":
             if not _available(client, step.name):
                 raise Retry("not available yet")
@@ -313,17 +361,35 @@ def _job_running(job: Any) -> bool:
 def _job_done(client: Client, step: Step) -> str:
     from lightkube.resources.batch_v1 import Job
 
+    what = "Calico" if step.name == CALICO_INSTALLER else "Argo CD"
     job = client.get(Job, step.name, namespace=step.namespace)
     status = job.status
     for condition in (status.conditions if status else None) or []:
         if condition.type == "Failed" and condition.status == "True":
             raise ActionFailed(
-                f"the Argo CD install Job failed ({condition.reason}): "
-                f"kubectl -n {step.namespace} logs job/{step.name}"
+                f"the {what} install Job failed ({condition.reason}): "
+                f"kubectl -n {step.namespace} logs job/{step.name} --all-containers"
             )
     if status and (status.succeeded or 0) >= 1:
-        return "Argo CD installed"
-    raise Retry("Helm is installing Argo CD")
+        return f"{what} installed"
+    raise Retry(f"Helm is installing {what}")
+
+
+def _nodes_ready(client: Client) -> str:
+    from lightkube.resources.core_v1 import Node
+
+    nodes = list(client.list(Node))
+    waiting = [
+        (n.metadata.name if n.metadata else None) or "?"
+        for n in nodes
+        if not any(
+            c.type == "Ready" and c.status == "True"
+            for c in ((n.status.conditions if n.status else None) or [])
+        )
+    ]
+    if not nodes or waiting:
+        raise Retry(f"nodes not Ready yet: {', '.join(waiting) or 'none listed'}")
+    return f"all {len(nodes)} nodes Ready"
 
 
 def app_progress(apps: list[dict[str, Any]], names: list[str]) -> list[dict[str, str]]:

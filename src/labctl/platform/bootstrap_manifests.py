@@ -1,6 +1,7 @@
-"""What `labctl bootstrap` applies before Argo CD exists: an install Job that runs `helm` once
-inside the cluster (the pinned argo-cd chart with the same values Argo CD later manages itself
-with), then the root AppProject and the root Application.
+"""What `labctl bootstrap` applies before Argo CD exists: with Calico as the CNI, a Job that
+installs it first (no pod but a host-network one starts before a CNI runs); an install Job that
+runs `helm` once inside the cluster (the pinned argo-cd chart with the same values Argo CD later
+manages itself with), then the root AppProject and the root Application.
 
 A Helm chart cannot be rendered offline here (no chart archive, no network at render time), so
 the chart is installed by a Job with a pinned Helm image; the user's laptop needs only labctl.
@@ -11,8 +12,8 @@ from __future__ import annotations
 import yaml
 
 from labctl.config.cluster import ClusterConfig
-from labctl.platform.component import ARGO_CD
-from labctl.platform.components import argocd
+from labctl.platform.component import ARGO_CD, CALICO_CRDS, TIGERA_OPERATOR
+from labctl.platform.components import argocd, calico
 from labctl.platform.objects import (
     TMP_DIR,
     Obj,
@@ -30,6 +31,13 @@ from labctl.platform.objects import (
 INSTALLER = "argocd-installer"
 NAMESPACE = argocd.NAMESPACE
 VALUES_FILE = "values.yaml"
+CALICO_INSTALLER = "calico-installer"
+CRDS_DIR = f"{TMP_DIR}/crds"
+HELM_HOME = [
+    {"name": "HELM_CACHE_HOME", "value": f"{TMP_DIR}/helm/cache"},
+    {"name": "HELM_CONFIG_HOME", "value": f"{TMP_DIR}/helm/config"},
+    {"name": "HELM_DATA_HOME", "value": f"{TMP_DIR}/helm/data"},
+]
 
 
 def helm_args() -> list[str]:
@@ -75,11 +83,7 @@ def install(config: ClusterConfig) -> list[Obj]:
                             "image": config.images.helm,
                             "imagePullPolicy": "IfNotPresent",
                             "args": helm_args(),
-                            "env": [
-                                {"name": "HELM_CACHE_HOME", "value": f"{TMP_DIR}/helm/cache"},
-                                {"name": "HELM_CONFIG_HOME", "value": f"{TMP_DIR}/helm/config"},
-                                {"name": "HELM_DATA_HOME", "value": f"{TMP_DIR}/helm/data"},
-                            ],
+                            "env": HELM_HOME,
                             "resources": resources("100m", "128Mi", "1", "512Mi"),
                             "securityContext": restricted_container_security(),
                             "volumeMounts": [
@@ -96,24 +100,119 @@ def install(config: ClusterConfig) -> list[Obj]:
             },
         },
     }
-    binding: Obj = {
+    return [
+        namespace(NAMESPACE, "baseline"),
+        service_account(INSTALLER, NAMESPACE, automount=True),
+        _cluster_admin(INSTALLER, NAMESPACE),
+        config_map(f"{INSTALLER}-values", NAMESPACE, {VALUES_FILE: values}),
+        job,
+    ]
+
+
+def _cluster_admin(account: str, ns: str) -> Obj:
+    # Installing CRDs and cluster roles needs cluster-admin; bootstrap deletes this binding as
+    # soon as the install is done.
+    return {
         "apiVersion": "rbac.authorization.k8s.io/v1",
         "kind": "ClusterRoleBinding",
-        "metadata": meta(INSTALLER, labels=labels(INSTALLER, "bootstrap")),
-        # Installing CRDs and cluster roles needs cluster-admin; bootstrap deletes this binding
-        # as soon as Argo CD runs.
+        "metadata": meta(account, labels=labels(account, "bootstrap")),
         "roleRef": {
             "apiGroup": "rbac.authorization.k8s.io",
             "kind": "ClusterRole",
             "name": "cluster-admin",
         },
-        "subjects": [{"kind": "ServiceAccount", "name": INSTALLER, "namespace": NAMESPACE}],
+        "subjects": [{"kind": "ServiceAccount", "name": account, "namespace": ns}],
     }
+
+
+def _container(name: str, image: str, args: list[str], mounts: list[Obj]) -> Obj:
+    return {
+        "name": name,
+        "image": image,
+        "imagePullPolicy": "IfNotPresent",
+        "args": args,
+        "env": HELM_HOME,
+        "resources": resources("100m", "128Mi", "1", "512Mi"),
+        "securityContext": restricted_container_security(),
+        "volumeMounts": [*mounts, tmp_mount()],
+    }
+
+
+def calico_install(config: ClusterConfig) -> list[Obj]:
+    """Calico before anything else: CRDs server-side (some exceed client-side apply's limit),
+    then the operator chart. The pod runs on the host network, tolerates every taint (nodes are
+    not ready without a CNI) and resolves names with the node's resolver (no cluster DNS yet).
+    """
+    ns = calico.NAMESPACE
+    crds = [
+        "template",
+        calico.CRDS_RELEASE,
+        CALICO_CRDS.name,
+        "--repo",
+        CALICO_CRDS.repo_url,
+        "--version",
+        CALICO_CRDS.version,
+        "--output-dir",
+        CRDS_DIR,
+    ]
+    apply = ["apply", "--server-side", "--force-conflicts", "--recursive", "-f", CRDS_DIR]
+    operator = [
+        "upgrade",
+        "--install",
+        calico.RELEASE,
+        TIGERA_OPERATOR.name,
+        "--repo",
+        TIGERA_OPERATOR.repo_url,
+        "--version",
+        TIGERA_OPERATOR.version,
+        "--namespace",
+        ns,
+        "--values",
+        f"/values/{VALUES_FILE}",
+        "--wait",
+        "--timeout",
+        "10m",
+    ]
+    values_mount = {"name": "values", "mountPath": "/values", "readOnly": True}
+    job: Obj = {
+        "apiVersion": "batch/v1",
+        "kind": "Job",
+        "metadata": meta(CALICO_INSTALLER, ns, labels=labels(CALICO_INSTALLER, "bootstrap")),
+        "spec": {
+            "backoffLimit": 3,
+            "activeDeadlineSeconds": 1200,
+            "ttlSecondsAfterFinished": 86400,
+            "template": {
+                "metadata": {"labels": labels(CALICO_INSTALLER, "bootstrap")},
+                "spec": {
+                    "restartPolicy": "Never",
+                    "serviceAccountName": CALICO_INSTALLER,
+                    "automountServiceAccountToken": True,
+                    "hostNetwork": True,
+                    "dnsPolicy": "Default",
+                    "tolerations": [{"operator": "Exists"}],
+                    "securityContext": restricted_pod_security(),
+                    "initContainers": [
+                        _container("crds", config.images.helm, crds, []),
+                        _container("apply-crds", config.images.kubectl, apply, []),
+                    ],
+                    "containers": [
+                        _container("operator", config.images.helm, operator, [values_mount])
+                    ],
+                    "volumes": [
+                        {"name": "values", "configMap": {"name": f"{CALICO_INSTALLER}-values"}},
+                        {"name": "tmp", "emptyDir": {"sizeLimit": "256Mi"}},
+                    ],
+                },
+            },
+        },
+    }
+    values = yaml.safe_dump(calico.values(config), sort_keys=True)
     return [
-        namespace(NAMESPACE, "baseline"),
-        service_account(INSTALLER, NAMESPACE, automount=True),
-        binding,
-        config_map(f"{INSTALLER}-values", NAMESPACE, {VALUES_FILE: values}),
+        namespace(ns, "privileged"),
+        service_account(CALICO_INSTALLER, ns, automount=True),
+        _cluster_admin(CALICO_INSTALLER, ns),
+        config_map(f"{CALICO_INSTALLER}-values", ns, {VALUES_FILE: values}),
         job,
     ]
 

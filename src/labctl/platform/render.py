@@ -2,6 +2,7 @@
 
 Layout of the tree (paths relative to the output directory, which is `git.path` in the repo):
 
+    bootstrap/calico-install.yaml   applied first by `labctl bootstrap` (cni: calico)
     bootstrap/argocd-install.yaml   applied once by `labctl bootstrap` (Argo CD via a Helm Job)
     bootstrap/root.yaml             the root AppProject and the app-of-apps Application
     apps/projects.yaml              one AppProject per tier
@@ -142,6 +143,11 @@ def files(config: ClusterConfig) -> dict[str, str]:
     out: dict[str, str] = {
         "bootstrap/argocd-install.yaml": tree.dump(bootstrap_manifests.install(config)),
         "bootstrap/root.yaml": tree.dump(bootstrap_manifests.root(config)),
+        **(
+            {"bootstrap/calico-install.yaml": tree.dump(bootstrap_manifests.calico_install(config))}
+            if config.cluster.cni == "calico"
+            else {}
+        ),
         "apps/projects.yaml": tree.dump(argocd.projects(parts, config)),
     }
     for component in parts:

@@ -243,6 +243,8 @@ def component(config: ClusterConfig) -> Component:
         tier="gitops",
         wave=Wave.GITOPS,
         description="Argo CD managing itself (installed once by labctl bootstrap)",
+        # applicationsets.argoproj.io is ~370 KB, over client-side apply's annotation limit.
+        server_side_apply=True,
         chart=ARGO_CD,
         release="argocd",
         values=values(config),
