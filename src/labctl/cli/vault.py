@@ -587,6 +587,13 @@ File = Annotated[Path, typer.Argument(help="The snapshot file (FILE.sha256 sits 
 @snapshot_app.command("save")
 def snapshot_save(
     file: File,
+    kubernetes_role: Annotated[
+        str | None,
+        typer.Option("--kubernetes-role", help="Log in with Kubernetes auth as this role."),
+    ] = None,
+    jwt_file: Annotated[
+        str, typer.Option("--jwt-file", help="The service-account token for --kubernetes-role.")
+    ] = "/var/run/secrets/kubernetes.io/serviceaccount/token",
     namespace: Namespace = "vault",
     statefulset: StatefulSet = "vault",
     pod_scheme: PodScheme = "http",
@@ -596,11 +603,17 @@ def snapshot_save(
     timeout: Timeout = 60.0,
 ) -> None:
     """Write a Raft snapshot of every secret Vault holds (still encrypted) to FILE."""
+    from labctl.vault.connection import kubernetes_login
     from labctl.vault.snapshot import checksum_file, save
 
     with _errors():
         target = _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
-        info = save(_active(_nodes(target)), _token() or "", file)
+        node = _active(_nodes(target))
+        if kubernetes_role:
+            token = kubernetes_login(node, kubernetes_role, jwt_file)
+        else:
+            token = _token() or ""
+        info = save(node, token, file)
     typer.echo(
         f"saved {file} ({info.size} bytes, Raft index {info.index}) and {checksum_file(file).name}"
     )

@@ -154,6 +154,11 @@ class AwsCredentials(_Model):
 
 
 class Vault(_Model):
+    distribution: Literal["vault", "openbao"] = Field(
+        default="vault",
+        description="HashiCorp Vault's Helm chart, or OpenBao's (its open-source fork); "
+        "labctl detects which one answers",
+    )
     replicas: int = Field(default=3, ge=3, le=7)
     kms_key_id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9:/_-]+$")
     kms_region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
@@ -164,6 +169,10 @@ class Vault(_Model):
         description="Vault token the PostSync `vault configure` Job uses (in namespace vault)"
     )
     storage_size: Quantity = "10Gi"
+    snapshot_schedule: Cron = Field(
+        default="15 1 * * *",
+        description="when the vault-snapshot CronJob writes a Raft snapshot to every backup target",
+    )
 
     @model_validator(mode="after")
     def _odd_quorum(self) -> Vault:
@@ -271,6 +280,10 @@ class Images(_Model):
     cloudflared: Image = "docker.io/cloudflare/cloudflared:2025.11.1"
     technitium: Image = "docker.io/technitium/dns-server:14.0.1"
     velero_plugin_aws: Image = "docker.io/velero/velero-plugin-for-aws:v1.14.2"
+    aws_cli: Image = Field(
+        default="docker.io/amazon/aws-cli:2.32.0",
+        description="uploads Vault's Raft snapshots to the backup targets (S3)",
+    )
     helm: Image = Field(
         default="docker.io/alpine/helm:3.19.0",
         description="runs the one-time Argo CD install Job of `labctl bootstrap`",

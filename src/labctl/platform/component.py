@@ -46,6 +46,7 @@ class Chart:
 # Upstream chart pins (release versions from the chart index).
 ARGO_CD = Chart("https://argoproj.github.io/argo-helm", "argo-cd", "10.1.1")
 VAULT = Chart("https://helm.releases.hashicorp.com", "vault", "0.34.1")
+OPENBAO = Chart("https://openbao.github.io/openbao-helm", "openbao", "0.29.2")
 KUBE_PROMETHEUS_STACK = Chart(
     "https://prometheus-community.github.io/helm-charts", "kube-prometheus-stack", "88.5.3"
 )

@@ -33,6 +33,7 @@ from labctl.platform.components import (
     taskapp,
     vault,
     vault_config,
+    vault_snapshots,
     velero,
 )
 from labctl.platform.objects import Obj
@@ -60,6 +61,7 @@ def components(config: ClusterConfig) -> list[Component]:
         gateway.crds_component(),
         vault.component(config),
         vault_config.component(config, desired_vault),
+        vault_snapshots.component(config),
         _with_argocd_route(argocd.component(config), config),
         metallb.component(config),
         gateway.component(config),
