@@ -198,7 +198,7 @@ def test_waiting_for_applications_times_out(fake: FakeKube, tree_dir: Path, tmp_
         bootstrap.step_applier(client), sleep=lambda _: None, retry_interval=0.0, timeout=25,
         clock=lambda: float(next(clock)),
     )  # fmt: skip
-    with pytest.raises(PlanTimeout, match=r"0/24 ready; waiting for platform-root"):
+    with pytest.raises(PlanTimeout, match=r"0/25 ready; waiting for platform-root"):
         executor.run(plan)
 
 

@@ -18,7 +18,7 @@ def test_init_writes_a_config_that_renders(tmp_path: Path) -> None:
     assert config.read_text() == EXAMPLE.read_text()
     result = runner.invoke(app, ["render", str(config), "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert "70 files (70 written, 0 unchanged, 0 removed)" in result.output
+    assert "71 files (71 written, 0 unchanged, 0 removed)" in result.output
     assert (tmp_path / "out" / "apps" / "vault.yaml").is_file()
 
 

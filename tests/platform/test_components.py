@@ -49,7 +49,7 @@ def app_values(objects: list[Obj], name: str) -> Obj:
 
 def test_every_component_has_an_application_with_automated_bounded_sync(objects: list[Obj]) -> None:
     apps = find(objects, "Application", ns="argocd")
-    assert len(apps) == 24  # 23 components and the root
+    assert len(apps) == 25  # 24 components and the root
     for app in apps:
         policy = app["spec"]["syncPolicy"]
         assert policy["automated"] == {"prune": True, "selfHeal": True}
@@ -202,7 +202,7 @@ def test_vault_spec_file_is_a_valid_spec_with_a_dedicated_account(
 ) -> None:
     text = files(example_config)["vault/vault-spec.yaml"]
     spec = VaultSpec.model_validate(yaml.safe_load(text))
-    (role,) = spec.kubernetes_auth.roles
+    role = next(r for r in spec.kubernetes_auth.roles if r.name == "taskapp-role")
     assert role.bound_service_account_names == ["taskapp-backend"]
     assert role.token_policies == ["taskapp-policy"]
     (db_role,) = spec.database.roles

@@ -311,3 +311,52 @@ def log_tail(root: Path, lines: int = 40) -> str:
 
 def dump(obj: Any) -> str:
     return json.dumps(obj, indent=1, sort_keys=True)
+
+
+@dataclass
+class BaoAgent:
+    """`bao agent` logging in with a token file and rendering one template into `destination`,
+    as the Vault Agent sidecar does for TaskApp."""
+
+    root: Path
+    server: str  # the server's URL
+    token: str
+    template: str
+    destination: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> BaoAgent:
+        token_file = self.root / "agent-token"
+        token_file.write_text(self.token)
+        source = self.root / "agent.tpl"
+        source.write_text(self.template)
+        config = self.root / "agent.hcl"
+        config.write_text(
+            f'vault {{\n  address = "{self.server}"\n}}\n'
+            'auto_auth {\n  method "token_file" {\n'
+            f'    config = {{\n      token_file_path = "{token_file}"\n    }}\n  }}\n}}\n'
+            f'template {{\n  source = "{source}"\n  destination = "{self.destination}"\n'
+            '  perms = "0600"\n}\n'
+        )
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("VAULT_", "BAO_"))}
+        with (self.root / "agent.log").open("ab") as log:
+            self.process = subprocess.Popen(
+                [bao_binary(), "agent", "-config", str(config)],
+                stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+            )  # fmt: skip
+        return self
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+        self.process = None
+
+    def restart(self) -> None:
+        """A new agent (as in a rolled pod): a new login and a new lease, rendered at once."""
+        self.stop()
+        self.start()
+
+    def log(self) -> str:
+        path = self.root / "agent.log"
+        return path.read_text(errors="replace") if path.exists() else ""

@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from labctl.cli.vault import app
+from labctl.platform.components import vault_snapshots
 from tests.support.openbao import RaftCluster, call, wait_for
 from tests.vault.cli import run
 from tests.vault.conftest import VaultCluster
@@ -67,6 +68,18 @@ def test_save_through_the_pod_proxy_writes_the_file_and_its_sha256(
     digest, name = (tmp_path / "vault.snap.sha256").read_text().split()
     assert name == "vault.snap" and digest == hashlib.sha256(path.read_bytes()).hexdigest()
     assert path.read_bytes()[:2] == b"\x1f\x8b"  # gzip, as Vault sends it
+
+
+def test_the_cronjobs_policy_takes_snapshots_and_reads_no_secret(
+    raft: RaftCluster, tmp_path: Path
+) -> None:
+    raft.request("POST", f"sys/policies/acl/{vault_snapshots.POLICY}",
+                 {"policy": vault_snapshots.POLICY_HCL})  # fmt: skip
+    created = raft.request("POST", "auth/token/create", {"policies": [vault_snapshots.POLICY]})
+    token = created["auth"]["client_token"]
+    result = at(raft, "snapshot", "save", str(tmp_path / "cron.snap"), token=token)
+    assert result.exit_code == 0, result.output
+    assert secret(raft, token) == 403
 
 
 def test_a_corrupted_or_unchecked_file_is_refused(raft: RaftCluster, saved: Path) -> None:

@@ -558,6 +558,19 @@ def db_leases(
 @db_app.command("revoke-prefix")
 def db_revoke_prefix(
     role: Annotated[str, typer.Argument(help="The database role whose leases to revoke.")],
+    rollout: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--rollout",
+            help="NAMESPACE/DEPLOYMENT using the role (repeat): rolled first, so its pods hold "
+            "new credentials before the old are revoked (no outage).",
+        ),
+    ] = None,
+    grace: Annotated[
+        float, typer.Option("--grace", help="Seconds the apps get to switch after the roll.")
+    ] = 5.0,
+    wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for each rollout.")] = 600,
+    dry_run: DryRun = False,
     yes: Yes = False,
     mount: Mount = "database",
     namespace: Namespace = "vault",
@@ -568,18 +581,50 @@ def db_revoke_prefix(
     context: Context = None,
     timeout: Timeout = 10.0,
 ) -> None:
-    """Revoke every lease of a role: Vault drops those database users."""
-    from labctl.vault.db import leases, revoke_prefix
+    """Revoke every lease of a role: Vault drops those database users.
+
+    With --rollout, the consumers are renewed first and only the old leases are revoked."""
+    from labctl.vault import rollout as rollouts
+    from labctl.vault.connection import connect_kube
+    from labctl.vault.db import leases, plan_renewal, renew_then_revoke, revoke_prefix
+    from labctl.vault.unseal import Waiter
 
     with _errors():
-        client = _client(
-            _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
-        )
-        action = revoke_prefix(role, len(leases(client, role, mount)), mount)
-        typer.echo(f"{action.verb} {action.path}\n{action.consequence}")
-        _confirm(f"Revoke every lease of {role}?", yes)
-        action.run(client)
-    typer.echo(f"revoked the leases of {role}")
+        target = _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
+        client = _client(target)
+        if not rollout:
+            action = revoke_prefix(role, len(leases(client, role, mount)), mount)
+            typer.echo(f"{action.verb} {action.path}\n{action.consequence}")
+            if dry_run:
+                typer.echo("dry run: nothing was changed")
+                return
+            _confirm(f"Revoke every lease of {role}?", yes)
+            action.run(client)
+            typer.echo(f"revoked the leases of {role}")
+            return
+        refs = list(rollout)
+        for ref in refs:
+            rollouts.parse(ref)  # NAMESPACE/NAME, or Refused before anything is read
+        kube = connect_kube(target)
+        plan = plan_renewal(client, role, sum(rollouts.replicas(kube, r) for r in refs), mount)
+        typer.echo(f"1. roll {', '.join(refs)} (one pod at a time, as each Deployment's strategy "
+                   "and PodDisruptionBudget allow)")  # fmt: skip
+        typer.echo(f"2. wait for {plan.new_expected} new lease(s), then {grace:g} s")
+        typer.echo(f"3. revoke the {len(plan.old)} lease(s) of {role} listed now")
+        typer.echo(plan.consequence)
+        if dry_run:
+            typer.echo("dry run: nothing was changed")
+            return
+        _confirm(f"Roll the consumers, then revoke the old leases of {role}?", yes)
+        waiter = Waiter(wait, 2.0)
+
+        def renew() -> None:
+            for ref in refs:
+                err(f"rolling {ref}")
+                rollouts.roll(kube, ref, waiter)
+
+        revoked = renew_then_revoke(client, plan, renew, waiter, grace)
+    typer.echo(f"revoked {len(revoked)} old lease(s) of {role}; the consumers hold new ones")
 
 
 # --- snapshot -----------------------------------------------------------------------------
@@ -592,6 +637,13 @@ File = Annotated[Path, typer.Argument(help="The snapshot file (FILE.sha256 sits 
 @snapshot_app.command("save")
 def snapshot_save(
     file: File,
+    kubernetes_role: Annotated[
+        str | None,
+        typer.Option("--kubernetes-role", help="Log in with Kubernetes auth as this role."),
+    ] = None,
+    jwt_file: Annotated[
+        str, typer.Option("--jwt-file", help="The service-account token for --kubernetes-role.")
+    ] = "/var/run/secrets/kubernetes.io/serviceaccount/token",
     namespace: Namespace = "vault",
     statefulset: StatefulSet = "vault",
     pod_scheme: PodScheme = "http",
@@ -601,11 +653,17 @@ def snapshot_save(
     timeout: Timeout = 60.0,
 ) -> None:
     """Write a Raft snapshot of every secret Vault holds (still encrypted) to FILE."""
+    from labctl.vault.connection import kubernetes_login
     from labctl.vault.snapshot import checksum_file, save
 
     with _errors():
         target = _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
-        info = save(_active(_nodes(target)), _token() or "", file)
+        node = _active(_nodes(target))
+        if kubernetes_role:
+            token = kubernetes_login(node, kubernetes_role, jwt_file)
+        else:
+            token = _token() or ""
+        info = save(node, token, file)
     typer.echo(
         f"saved {file} ({info.size} bytes, Raft index {info.index}) and {checksum_file(file).name}"
     )

@@ -173,6 +173,11 @@ class AwsCredentials(_Model):
 
 
 class Vault(_Model):
+    distribution: Literal["vault", "openbao"] = Field(
+        default="vault",
+        description="HashiCorp Vault's Helm chart, or OpenBao's (its open-source fork); "
+        "labctl detects which one answers",
+    )
     replicas: int = Field(default=3, ge=3, le=7)
     kms_key_id: str = Field(min_length=1, pattern=r"^[A-Za-z0-9:/_-]+$")
     kms_region: str = Field(pattern=r"^[a-z]{2}(-gov)?-[a-z]+-[0-9]$")
@@ -187,6 +192,10 @@ class Vault(_Model):
         default=True,
         description="TLS on Vault's listener (certificate from the platform CA); every client "
         "in the tree and labctl use the scheme that follows from it (vault_scheme())",
+    )
+    snapshot_schedule: Cron = Field(
+        default="15 1 * * *",
+        description="when the vault-snapshot CronJob writes a Raft snapshot to every backup target",
     )
 
     @model_validator(mode="after")
@@ -330,8 +339,9 @@ class Images(_Model):
         description="etcdctl and etcdutl of the daily etcd snapshot (match the cluster's etcd)",
     )
     aws_cli: Image = Field(
-        default="docker.io/amazon/aws-cli:2.17.0",
-        description="ships the etcd snapshot and its sha256 to the backup targets",
+        default="docker.io/amazon/aws-cli:2.32.0",
+        description="uploads the etcd and Vault Raft snapshots (with their sha256) to the "
+        "backup targets (S3)",
     )
     helm: Image = Field(
         default="docker.io/alpine/helm:3.19.0",

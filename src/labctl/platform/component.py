@@ -57,6 +57,7 @@ class Chart:
 # Upstream chart pins (release versions from the chart index).
 ARGO_CD = Chart("https://argoproj.github.io/argo-helm", "argo-cd", "10.1.1", ">=1.25.0-0")
 VAULT = Chart("https://helm.releases.hashicorp.com", "vault", "0.34.1", ">= 1.20.0-0")
+OPENBAO = Chart("https://openbao.github.io/openbao-helm", "openbao", "0.29.2", ">= 1.30.0-0")
 KUBE_PROMETHEUS_STACK = Chart(
     "https://prometheus-community.github.io/helm-charts",
     "kube-prometheus-stack",

@@ -39,6 +39,7 @@ from labctl.platform.components import (
     taskapp,
     vault,
     vault_config,
+    vault_snapshots,
     velero,
 )
 from labctl.platform.objects import Obj
@@ -76,6 +77,7 @@ def components(config: ClusterConfig) -> list[Component]:
         metrics_server.component(config),
         csr_approver.component(config),
         vault.component(config),
+        vault_snapshots.component(config),
         _with_argocd_route(argocd.component(config), config),
         metallb.component(config),
         gateway.component(config),

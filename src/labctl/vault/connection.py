@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http import HTTPStatus
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -114,6 +115,21 @@ class VaultNode:
             timeout=self.timeout,
             strict_http=True,
         )
+
+
+def kubernetes_login(node: VaultNode, role: str, jwt_file: str, mount: str = "kubernetes") -> str:
+    """A token from Vault's Kubernetes auth for this pod's service-account token in `jwt_file`."""
+    try:
+        jwt = Path(jwt_file).read_text().strip()
+    except OSError as error:
+        raise VaultError(
+            f"cannot read the service-account token {jwt_file}: {error.strerror}"
+        ) from error
+    reply = node.call("POST", f"auth/{mount}/login", body={"role": role, "jwt": jwt})
+    token = (reply.body.get("auth") or {}).get("client_token") if reply.status == 200 else None
+    if not token:
+        raise VaultError(f"Kubernetes auth as role {role!r} on {node.name}: {reply.errors}")
+    return str(token)
 
 
 def nodes(target: VaultTarget, kube: Client | None = None) -> list[VaultNode]:

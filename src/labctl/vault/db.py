@@ -8,11 +8,14 @@ confirms before `run()`.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from labctl.vault.configure import seconds
 from labctl.vault.connection import vault_errors
+from labctl.vault.unseal import Waiter
 
 if TYPE_CHECKING:
     import hvac
@@ -112,5 +115,63 @@ def revoke_prefix(role: str, count: int, mount: str = "database") -> DbAction:
         f"sys/leases/revoke-prefix/{mount}/creds/{role}",
         f"Revokes {count} lease(s) of role {role!r}: Vault drops those database users, and "
         "every app using them loses database access until its Vault Agent fetches new "
-        "credentials (open sessions may stay: PostgreSQL checks passwords only at login).",
+        "credentials, at its next renewal (an outage; --rollout avoids it).",
     )
+
+
+# --- revocation without an outage ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Renewal:
+    """Revoke a role's leases only after its consumers hold new ones.
+
+    Revoking first (`revoke-prefix`) drops the database users the apps are logged in with,
+    and each app fails until its Vault Agent notices at its next renewal (measured: about 20 s
+    of 503s). Here the consumers are renewed first (their pods rolled one at a time, each new
+    pod's agent fetching a new lease), then only the leases that existed before are revoked.
+    """
+
+    role: str
+    old: list[str]  # lease ids to revoke, listed before the renewal
+    new_expected: int  # leases the renewed consumers hold (one per pod)
+    mount: str = "database"
+
+    @property
+    def consequence(self) -> str:
+        return (
+            f"Renews the consumers first (each gets a new lease of {self.role!r}), waits until "
+            f"{self.new_expected} new lease(s) exist and the apps had time to switch, then "
+            f"revokes the {len(self.old)} lease(s) listed now, one by one. A consumer that was "
+            "not renewed and still uses an old lease loses database access."
+        )
+
+
+def plan_renewal(
+    client: hvac.Client, role: str, consumers: int, mount: str = "database"
+) -> Renewal:
+    return Renewal(role, leases(client, role, mount), consumers, mount)
+
+
+def renew_then_revoke(
+    client: hvac.Client,
+    plan: Renewal,
+    renew: Callable[[], None],
+    wait: Waiter,
+    grace: float,
+    sleep: Callable[[float], None] = time.sleep,
+) -> list[str]:
+    """Run the renewal, wait for the new leases and `grace` seconds, revoke the old ones."""
+    renew()
+    old = set(plan.old)
+
+    def renewed() -> bool:
+        fresh = set(leases(client, plan.role, plan.mount)) - old
+        return len(fresh) >= plan.new_expected
+
+    wait.until(f"{plan.new_expected} new lease(s) of {plan.role}", renewed)
+    sleep(grace)  # the apps re-read their credentials file (TaskApp: every second)
+    with vault_errors("revoking the old leases"):
+        for lease in plan.old:
+            client.write_data("sys/leases/revoke", data={"lease_id": lease})
+    return plan.old

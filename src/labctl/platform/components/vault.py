@@ -1,6 +1,11 @@
 """Vault: HA Raft (odd replicas, 3 by default), awskms auto-unseal, TLS from the platform CA,
 the agent injector, and a ServiceMonitor.
 
+`vault.distribution: openbao` renders OpenBao's chart (a fork of Vault's, same values) instead:
+its paths are under /openbao and its variables BAO_*, and `fullnameOverride`/`nameOverride`
+keep every name the rest of the tree and labctl use (StatefulSet `vault`, Services
+`vault-active` and `vault-internal`, labels `app.kubernetes.io/name: vault`).
+
 The seed ran 2 Raft replicas: 2 voters need both for quorum, so either failing stops Vault.
 The desired Vault configuration (auth, policies, database engine) is `vault_config.py`.
 """
@@ -8,17 +13,17 @@ The desired Vault configuration (auth, policies, database engine) is `vault_conf
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from labctl.config.cluster import ClusterConfig, vault_scheme
 from labctl.platform import netpol
-from labctl.platform.component import VAULT, Component, Wave, webhook_ca
+from labctl.platform.component import OPENBAO, VAULT, Chart, Component, Wave, webhook_ca
 from labctl.platform.components import certs
 from labctl.platform.objects import Obj, namespace
 
 NAMESPACE = "vault"
 TLS_SECRET = "vault-server-tls"
-TLS_DIR = f"/vault/userconfig/{TLS_SECRET}"
 ACTIVE_HOST = f"vault-active.{NAMESPACE}.svc"
 
 
@@ -30,15 +35,39 @@ def active_addr(config: ClusterConfig) -> str:
 INJECTOR_PORT = 8080
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Where each distribution's chart mounts things, and its environment variables' prefix."""
+
+    chart: Chart
+    root: str  # /vault or /openbao
+    env: str  # VAULT_ or BAO_
+
+    @property
+    def tls_dir(self) -> str:
+        return f"{self.root}/userconfig/{TLS_SECRET}"
+
+    @property
+    def data(self) -> str:
+        return f"{self.root}/data"
+
+
+def layout(config: ClusterConfig) -> Layout:
+    if config.vault.distribution == "openbao":
+        return Layout(OPENBAO, "/openbao", "BAO_")
+    return Layout(VAULT, "/vault", "VAULT_")
+
+
 def _hcl_string(value: str) -> str:
     return json.dumps(value)  # HCL strings share JSON's quoting rules
 
 
 def server_config(config: ClusterConfig) -> str:
     """Vault's server configuration (HCL), built from config; no secret in it."""
+    where = layout(config)
     scheme = vault_scheme(config)
     ca_line = (
-        f"    leader_ca_cert_file = {_hcl_string(f'{TLS_DIR}/ca.crt')}\n"
+        f"    leader_ca_cert_file = {_hcl_string(f'{where.tls_dir}/ca.crt')}\n"
         if config.vault.tls
         else ""
     )
@@ -50,8 +79,8 @@ def server_config(config: ClusterConfig) -> str:
         for i in range(config.vault.replicas)
     )
     tls = (
-        f"  tls_cert_file = {_hcl_string(f'{TLS_DIR}/tls.crt')}\n"
-        f"  tls_key_file = {_hcl_string(f'{TLS_DIR}/tls.key')}\n"
+        f"  tls_cert_file = {_hcl_string(f'{where.tls_dir}/tls.crt')}\n"
+        f"  tls_key_file = {_hcl_string(f'{where.tls_dir}/tls.key')}\n"
         '  tls_min_version = "tls12"\n'
         if config.vault.tls
         else '  tls_disable = "true"\n'
@@ -67,7 +96,7 @@ def server_config(config: ClusterConfig) -> str:
         "  }\n"
         "}\n"
         'storage "raft" {\n'
-        '  path = "/vault/data"'
+        f"  path = {_hcl_string(where.data)}"
         f"{joins}\n"
         "}\n"
         'seal "awskms" {\n'
@@ -85,7 +114,9 @@ def server_config(config: ClusterConfig) -> str:
 def values(config: ClusterConfig) -> dict[str, Any]:
     aws = config.vault.aws_credentials
     tls_volume = "userconfig-" + TLS_SECRET
-    return {
+    where = layout(config)
+    names = {"fullnameOverride": "vault", "nameOverride": "vault"} if where.root != "/vault" else {}
+    return names | {
         "global": {"enabled": True, "tlsDisable": not config.vault.tls},
         "injector": {
             "enabled": True,
@@ -101,9 +132,9 @@ def values(config: ClusterConfig) -> dict[str, Any]:
             # the data volume, and Vault is backed up with Raft snapshots instead.
             "annotations": {"backup.velero.io/backup-volumes-excludes": "data"},
             "extraEnvironmentVars": {
-                "VAULT_CACERT": f"{TLS_DIR}/ca.crt",
-                "VAULT_TLSCERT": f"{TLS_DIR}/tls.crt",
-                "VAULT_TLSKEY": f"{TLS_DIR}/tls.key",
+                f"{where.env}CACERT": f"{where.tls_dir}/ca.crt",
+                f"{where.env}TLSCERT": f"{where.tls_dir}/tls.crt",
+                f"{where.env}TLSKEY": f"{where.tls_dir}/tls.key",
             },
             "extraSecretEnvironmentVars": [
                 {
@@ -120,7 +151,7 @@ def values(config: ClusterConfig) -> dict[str, Any]:
             "volumes": [
                 {"name": tls_volume, "secret": {"secretName": TLS_SECRET, "defaultMode": 0o440}}
             ],
-            "volumeMounts": [{"name": tls_volume, "mountPath": TLS_DIR, "readOnly": True}],
+            "volumeMounts": [{"name": tls_volume, "mountPath": where.tls_dir, "readOnly": True}],
             "resources": {
                 "requests": {"cpu": "250m", "memory": "256Mi"},
                 "limits": {"cpu": "1", "memory": "512Mi"},
@@ -168,6 +199,7 @@ def server_certificate(config: ClusterConfig) -> Obj:
 
 
 def component(config: ClusterConfig) -> Component:
+    where = layout(config)
     traffic = netpol.Traffic(
         api_server=True,  # TokenReview for Kubernetes auth, service registration
         internet_ports=(443,),  # AWS KMS
@@ -186,8 +218,9 @@ def component(config: ClusterConfig) -> Component:
         namespace=NAMESPACE,
         tier="security",
         wave=Wave.SECRETS,
-        description="Vault HA Raft with awskms auto-unseal, TLS and the agent injector",
-        chart=VAULT,
+        description=f"{'OpenBao' if where.root == '/openbao' else 'Vault'} HA Raft with awskms "
+        "auto-unseal, TLS and the agent injector",
+        chart=where.chart,
         release="vault",
         values=values(config),
         manifests=[

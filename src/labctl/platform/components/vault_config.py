@@ -18,11 +18,12 @@ from labctl.config.vault_spec import (
     DatabaseRole,
     KubernetesAuth,
     KubernetesRole,
+    KvMount,
     Policy,
     VaultSpec,
 )
 from labctl.platform.component import Component, Wave
-from labctl.platform.components import vault
+from labctl.platform.components import vault, vault_snapshots
 from labctl.platform.objects import (
     Obj,
     config_map,
@@ -76,9 +77,11 @@ def spec(config: ClusterConfig, taskapp_namespace: str, backend_service_account:
     db = config.taskapp.database
     host = f"postgres.{taskapp_namespace}.svc.cluster.local"
     return VaultSpec(
-        policies=[Policy(name=POLICY, hcl=POLICY_HCL)],
+        policies=[Policy(name=POLICY, hcl=POLICY_HCL), vault_snapshots.policy()],
+        kv=[KvMount(path="internal")],  # what POLICY_HCL's internal/data/... reads
         kubernetes_auth=KubernetesAuth(
             roles=[
+                vault_snapshots.kubernetes_role(),
                 KubernetesRole(
                     name=ROLE,
                     bound_service_account_names=[backend_service_account],
@@ -87,7 +90,7 @@ def spec(config: ClusterConfig, taskapp_namespace: str, backend_service_account:
                     token_ttl="1h",
                     token_max_ttl="4h",
                     audience=AUDIENCE,
-                )
+                ),
             ]
         ),
         database=DatabaseEngine(
