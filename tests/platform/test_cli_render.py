@@ -6,6 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
+from labctl.cli.exit_codes import EXIT_INVALID
 from labctl.cli.main import app
 
 from .conftest import EXAMPLE
@@ -18,7 +19,7 @@ def test_init_writes_a_config_that_renders(tmp_path: Path) -> None:
     assert config.read_text() == EXAMPLE.read_text()
     result = runner.invoke(app, ["render", str(config), "-o", str(tmp_path / "out")])
     assert result.exit_code == 0, result.output
-    assert "71 files (71 written, 0 unchanged, 0 removed)" in result.output
+    assert "73 files (73 written, 0 unchanged, 0 removed)" in result.output
     assert (tmp_path / "out" / "apps" / "vault.yaml").is_file()
 
 
@@ -31,12 +32,12 @@ def test_init_refuses_to_overwrite(tmp_path: Path) -> None:
     assert config.read_text() == "mine"
 
 
-def test_render_reports_every_problem_and_exits_3(tmp_path: Path) -> None:
+def test_render_reports_every_problem_and_exits_65(tmp_path: Path) -> None:
     config = tmp_path / "cluster.yaml"
     text = EXAMPLE.read_text().replace("replicas: 3               # odd", "replicas: 4  # even")
     config.write_text(text.replace("acme_server: production", "acme_server: prod"))
     result = CliRunner().invoke(app, ["render", str(config), "-o", str(tmp_path / "out")])
-    assert result.exit_code == 3
+    assert result.exit_code == EXIT_INVALID
     assert "2 problem(s)" in result.output
     assert "vault.replicas 4 is even" in result.output
     assert "(did you mean 'production'?)" in result.output
