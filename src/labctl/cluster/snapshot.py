@@ -315,17 +315,25 @@ def _free_form(shape: Any) -> bool:
 
 def _one_by_one(resource: str, raw_items: list[msgspec.Raw], shape: type | None) -> Decoded:
     decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(shape or Obj)
+    typed = not _free_form(shape)  # then an item that decodes holds no null
+    kind = BY_RESOURCE.get(resource)
     kept: list[Obj] = []
     bad: list[BadObject] = []
     for raw_item in raw_items:
         try:
             item: Any = decoder.decode(raw_item)
-            validate = False
         except msgspec.ValidationError:
             item = msgspec.json.decode(raw_item)  # whole, to name it and retry without nulls
-            validate = True
-        vetted = _vetted_item(resource, item, shape, validate)
-        (bad if isinstance(vetted, BadObject) else kept).append(vetted)  # type: ignore[arg-type]
+            vetted = _vetted_item(resource, item, shape, validate=True)
+            (bad if isinstance(vetted, BadObject) else kept).append(vetted)  # type: ignore[arg-type]
+            continue
+        if typed and kind is not None:
+            if "kind" not in item:
+                item["kind"] = kind.kind
+                item.setdefault("apiVersion", kind.api_version)
+            kept.append(item)
+        else:
+            kept.append(_vetted_item(resource, item, shape, validate=False))  # type: ignore[arg-type]
     return Decoded(kept, bad)
 
 
