@@ -187,16 +187,9 @@ def print_checks(output: str) -> None:
         ]
         sys.stdout.write(json.dumps({"schemaVersion": 1, "checks": rows}, indent=2) + "\n")
         return
-    from rich.table import Table
+    from labctl.render.table import print_checks_table, table_console
 
-    from labctl.render.table import table_console
-
-    table = Table(show_header=True, header_style="bold")
-    for column in ("ID", "NAME", "AREA", "SEVERITY", "WHAT IT LOOKS FOR"):
-        table.add_column(column, overflow="fold")
-    for c in checks:
-        table.add_row(c.id, c.name, c.area, c.severity.value, c.summary)
-    table_console().print(table)
+    print_checks_table(checks, table_console())
 
 
 def save_snapshot(
