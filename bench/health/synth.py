@@ -241,6 +241,22 @@ def build(
             "backupstoragelocations.velero.io",
             "certificates.cert-manager.io",
             "volumes.longhorn.io",
+            "namespaces",
+            "services",
+            "endpointslices.discovery.k8s.io",
+            "persistentvolumes",
+            "events",
+            "jobs.batch",
+            "cronjobs.batch",
+            "ingresses.networking.k8s.io",
+            "ingressclasses.networking.k8s.io",
+            "gateways.gateway.networking.k8s.io",
+            "httproutes.gateway.networking.k8s.io",
+            "validatingwebhookconfigurations.admissionregistration.k8s.io",
+            "mutatingwebhookconfigurations.admissionregistration.k8s.io",
+            "issuers.cert-manager.io",
+            "clusterissuers.cert-manager.io",
+            "certificaterequests.cert-manager.io",
         )
     }
     extras: dict[str, Any] = {}
@@ -486,6 +502,14 @@ def build(
                 },
             }
         )
+    _services(rng, out)
+    _platform(rng, out)
+    extras["apiserver/serving-certificate.json"] = {
+        "subject": "CN=kube-apiserver",
+        "issuer": "CN=kubernetes",
+        "notBefore": "2026-03-01T00:00:00Z",
+        "notAfter": "2027-03-01T00:00:00Z",
+    }
     for n, entries in stats.items():
         extras[f"kubelet/{n}/stats-summary.json"] = {"node": {"nodeName": n}, "pods": entries}
     for p, active in (("vault-0", True), ("vault-1", False), ("vault-2", False)):
@@ -504,6 +528,134 @@ def build(
         {"labels": {"alertname": "Watchdog", "severity": "none"}, "status": {"state": "active"}}
     ]
     return out, extras
+
+
+def _services(rng: random.Random, out: dict[str, list[Obj]]) -> None:
+    """A Service and an EndpointSlice per Deployment and StatefulSet, from its pods."""
+    by_app: dict[tuple[str, str], list[Obj]] = {}
+    for p in out["pods"]:
+        key = (p["metadata"]["namespace"], p["metadata"]["labels"].get("app", ""))
+        by_app.setdefault(key, []).append(p)
+    for resource in ("deployments.apps", "statefulsets.apps"):
+        for workload in out[resource]:
+            ns, app = workload["metadata"]["namespace"], workload["metadata"]["name"]
+            out["services"].append(
+                {
+                    "apiVersion": "v1",
+                    "kind": "Service",
+                    "metadata": _meta(rng, app, ns, {"app": app}),
+                    "spec": {
+                        "type": "ClusterIP",
+                        "clusterIP": f"10.96.{rng.randrange(250)}.{rng.randrange(250)}",
+                        "selector": {"app": app},
+                        "ports": [{"name": "http", "port": 80, "targetPort": 8080}],
+                    },
+                }
+            )
+            endpoints = [
+                {
+                    "addresses": [p["status"]["podIP"]],
+                    "conditions": {"ready": True, "serving": True, "terminating": False},
+                    "nodeName": p["spec"]["nodeName"],
+                    "targetRef": {"kind": "Pod", "namespace": ns, "name": p["metadata"]["name"]},
+                }
+                for p in by_app.get((ns, app), [])
+            ]
+            labels = {"kubernetes.io/service-name": app}
+            out["endpointslices.discovery.k8s.io"].append(
+                {
+                    "apiVersion": "discovery.k8s.io/v1",
+                    "kind": "EndpointSlice",
+                    "metadata": _meta(rng, f"{app}-{rng.getrandbits(20):05x}", ns, labels),
+                    "addressType": "IPv4",
+                    "ports": [{"name": "http", "port": 8080, "protocol": "TCP"}],
+                    "endpoints": endpoints,
+                }
+            )
+
+
+def _platform(rng: random.Random, out: dict[str, list[Obj]]) -> None:
+    """Namespaces, a PV per PVC, CronJobs and their Jobs, warning events, webhooks, issuers."""
+    for ns in sorted({p["metadata"]["namespace"] for p in out["pods"]}):
+        out["namespaces"].append(
+            {
+                "apiVersion": "v1",
+                "kind": "Namespace",
+                "metadata": _meta(rng, ns, None, {"kubernetes.io/metadata.name": ns}),
+                "status": {"phase": "Active"},
+            }
+        )
+    for claim in out["persistentvolumeclaims"]:
+        meta = claim["metadata"]
+        out["persistentvolumes"].append(
+            {
+                "apiVersion": "v1",
+                "kind": "PersistentVolume",
+                "metadata": _meta(rng, claim["spec"]["volumeName"], None, {}),
+                "spec": {
+                    "claimRef": {"namespace": meta["namespace"], "name": meta["name"]},
+                    "persistentVolumeReclaimPolicy": "Delete",
+                    "storageClassName": "longhorn",
+                },
+                "status": {"phase": "Bound"},
+            }
+        )
+    for c in range(100):
+        ns, name = f"team-{c % 50:02}", f"report-{c}"
+        out["cronjobs.batch"].append(
+            {
+                "apiVersion": "batch/v1",
+                "kind": "CronJob",
+                "metadata": _meta(rng, name, ns, {}),
+                "spec": {"schedule": "0 * * * *", "jobTemplate": {"spec": {}}},
+                "status": {"lastScheduleTime": "2026-11-26T05:00:00Z"},
+            }
+        )
+        owner = {"apiVersion": "batch/v1", "kind": "CronJob", "name": name, "controller": True}
+        for hour in range(3, 6):
+            failed = c % 30 == 0 and hour == 5
+            meta = _meta(rng, f"{name}-2940{hour:04}", ns, {}, owner)
+            out["jobs.batch"].append(
+                {
+                    "apiVersion": "batch/v1",
+                    "kind": "Job",
+                    "metadata": meta,
+                    "status": {
+                        "startTime": f"2026-11-26T0{hour}:00:00Z",
+                        "conditions": [
+                            {"type": "Failed" if failed else "Complete", "status": "True"}
+                        ],
+                    },
+                }
+            )
+    for e in range(500):
+        pod = out["pods"][rng.randrange(len(out["pods"]))]["metadata"]
+        out["events"].append(
+            {
+                "apiVersion": "v1",
+                "kind": "Event",
+                "metadata": _meta(rng, f"{pod['name']}.{e:016x}", pod["namespace"], {}),
+                "involvedObject": {
+                    "kind": "Pod",
+                    "namespace": pod["namespace"],
+                    "name": pod["name"],
+                },
+                "reason": "BackOff",
+                "message": "Back-off restarting failed container",
+                "type": "Warning",
+                "count": rng.randrange(1, 100),
+                "lastTimestamp": "2026-11-26T05:50:00Z",
+            }
+        )
+    ready = [{"type": "Ready", "status": "True"}]
+    out["clusterissuers.cert-manager.io"].append(
+        {
+            "apiVersion": "cert-manager.io/v1",
+            "kind": "ClusterIssuer",
+            "metadata": _meta(rng, "letsencrypt", None, {}),
+            "status": {"conditions": ready},
+        }
+    )
 
 
 def write(folder: Path, **sizes: int) -> Path:

@@ -310,3 +310,15 @@ def test_the_table_at_80_columns_keeps_ids_and_severities_on_one_line(
     ]
     assert len(rows) == 17 and all(re.fullmatch(r"LAB-\d{3}", r[1]) for r in rows)
     assert len(lines) < 80
+
+
+@pytest.mark.parametrize("columns", ["80", "160"])
+def test_checks_never_split_an_id_or_a_name(columns: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", columns)
+    result = runner.invoke(app, ["checks"])
+    assert result.exit_code == 0
+    lines = result.output.splitlines()
+    assert max(len(line) for line in lines) <= int(columns)
+    for check in all_checks():
+        (line,) = [line for line in lines if f" {check.id} " in f" {line.strip('│ ')} "]
+        assert check.name in line and check.severity.value in line

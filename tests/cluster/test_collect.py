@@ -165,8 +165,8 @@ def _vault_over_tls(fake: FakeKube) -> None:
                 "GET", re.escape(plain), Reply(status=400, body=body, content_type="text/plain")
             )
             tls = pod_proxy_path("vault", pod, 8200, f"v1/sys/{endpoint}", "https")
-            answer = {"initialized": True, "sealed": False, "standby": pod != "vault-0"}
-            answer |= {"type": "shamir", "storage_type": "raft"}
+            answer: dict[str, object] = {"initialized": True, "sealed": False}
+            answer |= {"standby": pod != "vault-0", "type": "shamir", "storage_type": "raft"}
             standby = pod != "vault-0" and endpoint == "health"  # sys/health: 429 on a standby
             fake.route("GET", re.escape(tls), Reply(status=429 if standby else 200, body=answer))
 

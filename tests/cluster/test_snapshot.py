@@ -90,7 +90,9 @@ def test_nulls_are_unset_and_a_bad_object_hides_only_itself(tmp_path: Path) -> N
         _node("n4", status={"conditions": None, "nodeInfo": None}),
     ]
     (tmp_path / "nodes.json").write_text(_kubectl_list(*nodes))
-    pods = [{"metadata": {"name": f"p{i}", "namespace": "ns"}, "status": {}} for i in range(3)]
+    pods: list[dict[str, Any]] = [
+        {"metadata": {"name": f"p{i}", "namespace": "ns"}, "status": {}} for i in range(3)
+    ]
     pods[1]["status"] = {"phase": "Running", "conditions": None, "containerStatuses": [None]}
     (tmp_path / "pods.json").write_text(_kubectl_list(*pods))
     for shapes in (SHAPES, None):
@@ -115,8 +117,9 @@ def test_nulls_are_unset_and_a_bad_object_hides_only_itself(tmp_path: Path) -> N
 
 def test_objects_built_in_memory_are_vetted_like_a_file(tmp_path: Path) -> None:
     """What the live collector lists goes through the same door as a file."""
+    junk: Any = "junk"  # an item that is not an object at all
     snap = Snapshot(
-        resources={"nodes": [_node("n1", spec=None), _node("n3", spec="x"), "junk"]},
+        resources={"nodes": [_node("n1", spec=None), _node("n3", spec="x"), junk]},
         shapes=SHAPES,
     )
     assert [n["metadata"]["name"] for n in snap.items("nodes") or []] == ["n1"]

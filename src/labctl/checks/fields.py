@@ -50,7 +50,6 @@ class NodeInfo(TypedDict, total=False):
 
 class NodeSpec(TypedDict, total=False):
     unschedulable: bool
-    taints: list[Any_]
 
 
 class NodeStatus(TypedDict, total=False):
@@ -66,14 +65,37 @@ class Node(TypedDict, total=False):
     status: NodeStatus
 
 
+class Waiting(TypedDict, total=False):
+    reason: str
+    message: str
+
+
+class Running(TypedDict, total=False):
+    startedAt: str
+
+
+class Terminated(TypedDict, total=False):
+    exitCode: int
+    reason: str
+    message: str
+    startedAt: str
+    finishedAt: str
+
+
+class ContainerState(TypedDict, total=False):
+    waiting: Waiting
+    running: Running
+    terminated: Terminated
+
+
 class ContainerStatus(TypedDict, total=False):
     name: str
     image: str
     ready: bool
     started: bool
     restartCount: int
-    state: Any_
-    lastState: Any_
+    state: ContainerState
+    lastState: ContainerState
 
 
 class PodStatus(TypedDict, total=False):
@@ -127,11 +149,16 @@ class Workload(TypedDict, total=False):
     status: Any_
 
 
+class NamespaceStatus(TypedDict, total=False):
+    phase: str
+    conditions: list[Condition]
+
+
 class Namespace(TypedDict, total=False):
     apiVersion: str
     kind: str
     metadata: Meta
-    status: Any_
+    status: NamespaceStatus
 
 
 class ServicePort(TypedDict, total=False):
@@ -161,7 +188,6 @@ class EndpointConditions(TypedDict, total=False):
 
 class Endpoint(TypedDict, total=False):
     conditions: EndpointConditions
-    targetRef: Any_
 
 
 class EndpointSlice(TypedDict, total=False):
@@ -171,11 +197,17 @@ class EndpointSlice(TypedDict, total=False):
     endpoints: list[Endpoint]
 
 
+class InvolvedObject(TypedDict, total=False):
+    kind: str
+    namespace: str
+    name: str
+
+
 class Event(TypedDict, total=False):
     apiVersion: str
     kind: str
     metadata: Meta
-    involvedObject: Any_
+    involvedObject: InvolvedObject
     reason: str
     message: str
     type: str

@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from labctl.checks._objects import condition, name, namespace, qualified, spec, status
+from labctl.checks._objects import (
+    condition,
+    name,
+    namespace,
+    qualified,
+    selector_matches,
+    spec,
+    status,
+)
 from labctl.checks.model import Severity, Subject, Verdict, check
 from labctl.cluster.snapshot import Obj, Snapshot
 
@@ -39,13 +47,31 @@ def _has_selector(service: Obj) -> bool:
     return bool(spec(service).get("selector")) and spec(service).get("type") != "ExternalName"
 
 
+def _scaled_to_zero(snap: Snapshot) -> dict[str, list[dict[str, str]]]:
+    """Per namespace, the pod-template labels of Deployments/StatefulSets set to 0 replicas."""
+    found: dict[str, list[dict[str, str]]] = {}
+    for resource in ("deployments.apps", "statefulsets.apps"):
+        for workload in snap.items(resource) or []:
+            if spec(workload).get("replicas", 1) == 0:
+                template = (spec(workload).get("template") or {}).get("metadata") or {}
+                found.setdefault(namespace(workload), []).append(template.get("labels") or {})
+    return found
+
+
+def _on_purpose(snap: Snapshot, service: Obj) -> bool:
+    """Its pods belong to a workload scaled to 0 replicas: no endpoint is what was asked for."""
+    idle = snap.derived("network.scaled-to-zero", _scaled_to_zero).get(namespace(service), [])
+    selector = {"matchLabels": spec(service).get("selector") or {}}
+    return any(selector_matches(selector, labels) for labels in idle)
+
+
 @check(
     "LAB-219",
     "service-no-endpoints",
     area="workloads",
     severity=Severity.CRITICAL,
     summary="A Service with a selector has no ready endpoint: every connection to it fails "
-    "(no pod matches, or none is Ready).",
+    "(no pod matches, or none is Ready); not when its workload is scaled to 0 on purpose.",
     hint="kubectl get endpointslices -n {namespace} -l kubernetes.io/service-name={name}; "
     "compare the Service's selector with its pods' labels and readiness",
 )
@@ -53,6 +79,9 @@ def service_no_endpoints(snap: Snapshot) -> Results:
     ready = snap.derived("network.ready-endpoints", _ready_endpoints)
     for service in snap.require("services"):
         if not _has_selector(service) or ready.get((namespace(service), name(service)), 0) > 0:
+            yield service, None
+            continue
+        if _on_purpose(snap, service):
             yield service, None
             continue
         selector = ",".join(f"{k}={v}" for k, v in sorted(spec(service)["selector"].items()))

@@ -28,7 +28,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, get_args, get_type_hints, is_typeddict
 
 import msgspec
 
@@ -284,7 +284,8 @@ def decode_items(resource: str, raw: bytes, shape: type | None) -> Decoded:
         raw_items = _decoder(msgspec.Raw).decode(raw).items or []
         return _one_by_one(resource, raw_items, shape)
     # Nulls left in free-form parts (`spec: Any`) and absent kinds: the same as one by one.
-    clean = b"null" not in raw
+    # A shape typed all the way down lets no null through (it fails over to one by one).
+    clean = not _free_form(shape) or b"null" not in raw
     kind = BY_RESOURCE.get(resource)
     for index, item in enumerate(items):
         if not clean:
@@ -295,19 +296,44 @@ def decode_items(resource: str, raw: bytes, shape: type | None) -> Decoded:
     return Decoded(items, [])
 
 
+_FREE_FORM: dict[Any, bool] = {}
+
+
+def _free_form(shape: Any) -> bool:
+    """Whether values of `shape` may hold a null the decoder lets through (an `Any` part)."""
+    if shape is None or shape is Any:
+        return True
+    if shape not in _FREE_FORM:
+        _FREE_FORM[shape] = False  # recursion guard
+        if isinstance(shape, type) and is_typeddict(shape):
+            parts = list(get_type_hints(shape).values())
+        else:
+            parts = list(get_args(shape))
+        _FREE_FORM[shape] = any(_free_form(part) for part in parts)
+    return _FREE_FORM[shape]
+
+
 def _one_by_one(resource: str, raw_items: list[msgspec.Raw], shape: type | None) -> Decoded:
     decoder: msgspec.json.Decoder[Any] = msgspec.json.Decoder(shape or Obj)
+    typed = not _free_form(shape)  # then an item that decodes holds no null
+    kind = BY_RESOURCE.get(resource)
     kept: list[Obj] = []
     bad: list[BadObject] = []
     for raw_item in raw_items:
         try:
             item: Any = decoder.decode(raw_item)
-            validate = False
         except msgspec.ValidationError:
             item = msgspec.json.decode(raw_item)  # whole, to name it and retry without nulls
-            validate = True
-        vetted = _vetted_item(resource, item, shape, validate)
-        (bad if isinstance(vetted, BadObject) else kept).append(vetted)  # type: ignore[arg-type]
+            vetted = _vetted_item(resource, item, shape, validate=True)
+            (bad if isinstance(vetted, BadObject) else kept).append(vetted)  # type: ignore[arg-type]
+            continue
+        if typed and kind is not None:
+            if "kind" not in item:
+                item["kind"] = kind.kind
+                item.setdefault("apiVersion", kind.api_version)
+            kept.append(item)
+        else:
+            kept.append(_vetted_item(resource, item, shape, validate=False))  # type: ignore[arg-type]
     return Decoded(kept, bad)
 
 

@@ -19,7 +19,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from labctl.checks import Finding, Report, Status, UnknownResult
+from labctl.checks import Check, Finding, Report, Status, UnknownResult
 from labctl.render import RunInfo
 
 # A table of 600 crash-looping pods helps nobody; JSON keeps them all.
@@ -136,6 +136,29 @@ def _print_trimmed(console: Console, renderable: Table) -> None:
     with console.capture() as captured:
         console.print(renderable)
     console.file.write("".join(f"{line.rstrip()}\n" for line in captured.get().splitlines()))
+
+
+def print_checks_table(checks: list[Check], console: Console) -> None:
+    """`labctl checks`: a table from WIDE columns up, else one row per check whose name and
+    summary wrap under themselves (a name is never split)."""
+    if console.width >= WIDE:
+        table = Table(show_header=True, header_style="bold")
+        for column in ("ID", "NAME", "AREA", "SEVERITY"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("WHAT IT LOOKS FOR", overflow="fold")
+        for c in checks:
+            table.add_row(c.id, c.name, c.area, _severity(c.severity.value), c.summary)
+        console.print(table)
+        return
+    grid = Table.grid(padding=(0, 1), pad_edge=False)
+    grid.add_column(no_wrap=True)
+    grid.add_column(no_wrap=True, min_width=8)
+    grid.add_column(overflow="fold")
+    for c in checks:
+        text = Text(c.name, style="bold")
+        text.append(f" ({c.area}) {c.summary}")
+        grid.add_row(c.id, _severity(c.severity.value), text)
+    _print_trimmed(console, grid)
 
 
 def _dedupe(unknowns: list[UnknownResult]) -> list[tuple[str, str, str]]:
