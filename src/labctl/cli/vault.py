@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from labctl.cli._ops import Context, Kubeconfig, Output, Yes, emit, err
+from labctl.cli._ops import EXIT_FAILED, Context, Kubeconfig, Output, Yes, emit, err
 
 if TYPE_CHECKING:
     import hvac
@@ -141,7 +141,7 @@ def status(
         overview = read_overview(_nodes(target), _token(required=False), not address)
     _show_overview(overview, output)
     if not overview.healthy:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _show_overview(overview: Overview, output: str) -> None:
@@ -205,7 +205,7 @@ def unseal(
         progress = f" ({result.progress}/{result.threshold} keys)" if known else ""
         typer.echo(f"{result.pod}: {result.note}{progress}")
     if any(r.sealed for r in results):
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 # --- recover-raft -------------------------------------------------------------------------
