@@ -62,7 +62,7 @@ def test_leases_of_a_role(vault: FakeVault) -> None:
     result = run(vault, "leases", "taskapp-role", "-o", "json")
     assert result.exit_code == 0, result.output
     assert [line.strip().strip('",') for line in result.output.splitlines()
-            if "lease_id" in line] == [f'lease_id": "{lease}' for lease in issued]  # fmt: skip
+            if "leaseId" in line] == [f'leaseId": "{lease}' for lease in issued]  # fmt: skip
 
 
 def test_revoke_prefix_needs_confirmation_and_counts_leases(vault: FakeVault) -> None:
