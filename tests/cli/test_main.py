@@ -55,3 +55,19 @@ def test_plans_prompt_only_on_a_terminal(monkeypatch: pytest.MonkeyPatch) -> Non
     ask = terminal_ask()
     assert ask is not None
     assert ask("Apply?") is True
+
+
+def test_end_of_input_at_the_prompt_is_not_confirmed(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+    import sys
+
+    from labctl.cli._ops import terminal_ask
+
+    class EmptyTerminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    monkeypatch.setattr(sys, "stdin", EmptyTerminal(""))  # Ctrl-D: EOF, which Click aborts on
+    ask = terminal_ask()
+    assert ask is not None
+    assert ask("Apply?") is False

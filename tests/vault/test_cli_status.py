@@ -30,7 +30,7 @@ def test_status_flags_sealed_and_uninitialized_replicas(cluster: VaultCluster) -
     report = json.loads(result.output)[0]
     states = [r["status"]["state"] for r in report["replicas"]]
     assert states == ["active", "sealed", "uninitialized"]
-    assert report["peers"] is None and report["quorum_from_peers"] is False
+    assert report["peers"] is None and report["quorumFromPeers"] is False
     assert any("vault-1 is sealed: run `labctl vault unseal vault-1`" in w
                for w in report["warnings"])  # fmt: skip
 

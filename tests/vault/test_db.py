@@ -56,7 +56,7 @@ def test_leases_of_a_role(engine: Engine) -> None:
     issued = sorted(engine.creds()["lease_id"] for _ in range(3))
     result = run(engine.bao.url, "leases", "taskapp-role", "-o", "json")
     assert result.exit_code == 0, result.output
-    assert re.findall(r'"lease_id": "([^"]+)"', result.output) == issued
+    assert re.findall(r'"leaseId": "([^"]+)"', result.output) == issued
 
 
 def test_revoke_prefix_needs_confirmation_and_counts_leases(

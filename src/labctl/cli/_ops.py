@@ -110,7 +110,14 @@ def terminal_ask() -> Callable[[str], bool] | None:
     """A yes/no prompt when stdin is a terminal; None (so plans need --yes) in CI or a pipe."""
     if not sys.stdin.isatty():
         return None
-    return lambda question: typer.confirm(question)
+    return _confirm
+
+
+def _confirm(question: str) -> bool:
+    try:
+        return typer.confirm(question)
+    except typer.Abort:
+        return False  # Ctrl-D at the prompt is a "no": not confirmed (3), not a failure (1)
 
 
 def run_plan(

@@ -4,8 +4,10 @@ Typer's help shows a parameter's Python type (`<bool>`, `<list[str]>`, `<int ran
 required argument in braces (`{workload}`) and writes ranges as `x>=0`. `RootGroup` walks the
 command tree once when Typer builds it and gives each parameter what a person reads instead:
 the metavar the option declares (the shared ones in `_ops`), else the last word of its name in
-capitals, nothing for flags, Click's `NAME`/`[NAME]` in usage lines, ranges in words, and
-each command's whole first sentence in the command lists instead of a cut-off one.
+capitals (SECONDS for durations), nothing for flags, Click's `NAME`/`[NAME]` in usage lines,
+ranges in words, whole-number defaults without `.0`, and each command's whole first sentence in
+the command lists instead of a cut-off one. Help is Click's plain layout (rich_markup_mode
+None): it wraps at the terminal's width where Typer's Rich panels cut defaults off with "…".
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ def _readable(command: Command) -> None:
 
 
 def _readable_param(param: Parameter) -> None:
+    if isinstance(param.default, float) and param.default.is_integer():
+        param.default = int(param.default)  # help says "default: 10", Click still passes 10.0
     if isinstance(param, TyperOption):
         if param.is_flag or param.count:
             param.metavar = ""

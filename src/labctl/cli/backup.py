@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 
 from labctl.cli._ops import (
+    EXIT_REFUSED,
     Context,
     DryRun,
     Force,
@@ -251,7 +252,7 @@ def drill(
         setup = actions.prepare_drill(client, namespace, _now())
         typer.echo(render_plan(setup.plan))
         if dry_run:
-            raise typer.Exit(3 if setup.plan.refused else 0)
+            raise typer.Exit(EXIT_REFUSED if setup.plan.refused else 0)
         authorize(setup.plan, yes=yes, ask=terminal_ask())
         target = PodTarget(namespace, selector=db_selector, database=database, user=db_user)
         report = actions.execute_drill(

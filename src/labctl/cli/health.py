@@ -79,8 +79,8 @@ def health(
 ) -> None:
     """Check nodes, workloads, Vault, Argo CD, backups, certificates, storage, scaling, alerts.
 
-    Exit codes (Nagios): 0 OK, 1 warnings, 2 critical, 3 unknown (some areas could not be
-    checked, or a usage error).
+    Exit codes: 0 healthy, 1 warnings, 2 critical, 3 some areas could not be checked,
+    4 the cluster could not be reached, 64 usage error.
     """
     from labctl.cli._health_run import run_health, settings
 

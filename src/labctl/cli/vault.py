@@ -23,7 +23,18 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from labctl.cli._ops import Context, DryRun, Force, Kubeconfig, Output, Reason, Yes, emit, err
+from labctl.cli._ops import (
+    EXIT_FAILED,
+    Context,
+    DryRun,
+    Force,
+    Kubeconfig,
+    Output,
+    Reason,
+    Yes,
+    emit,
+    err,
+)
 
 if TYPE_CHECKING:
     import hvac
@@ -151,7 +162,7 @@ def status(
         overview = read_overview(_nodes(target), _token(required=False), not address)
     _show_overview(overview, output)
     if not overview.healthy:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _show_overview(overview: Overview, output: str) -> None:
@@ -224,7 +235,7 @@ def unseal(
         progress = f" ({result.progress}/{result.threshold} keys)" if known else ""
         typer.echo(f"{result.pod}: {result.note}{progress}")
     if any(r.sealed for r in results):
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 # --- recover-raft -------------------------------------------------------------------------

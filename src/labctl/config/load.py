@@ -11,7 +11,7 @@ import types
 import typing
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 from pydantic import BaseModel, ValidationError
@@ -71,7 +71,14 @@ def parse_config(text: str, source: str = "cluster.yaml") -> ClusterConfig:
         raise ConfigError(source, [describe(err) for err in exc.errors()]) from None
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML was built with it (the wheels are): 4x faster on a big file.
+if TYPE_CHECKING:
+    _SafeLoader = yaml.SafeLoader
+else:
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeLoader):
     """yaml.safe_load, except that a key given twice in one mapping is a problem: YAML parsers
     (PyYAML, Go's yaml.v2) silently keep the last value, so an edit would be lost unseen."""
 
@@ -97,7 +104,8 @@ class _UniqueKeyLoader(yaml.SafeLoader):
                     (line, f"duplicate key {key!r} {where}: YAML would silently keep the last "
                      "one; remove one")
                 )  # fmt: skip
-        return super().construct_mapping(node, deep=deep)
+        mapping: dict[Any, Any] = super().construct_mapping(node, deep=deep)
+        return mapping
 
 
 def describe(err: ErrorDetails) -> str:
