@@ -11,13 +11,17 @@ are unchanged.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import errno
+import os
+import signal
 import socket
 from typing import Any
 
 import uvicorn
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from taskapp import logs
 from taskapp.errors import ConfigError
 from taskapp.settings import Settings
 
@@ -84,11 +88,7 @@ def listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def serve(settings: Settings) -> None:
-    from taskapp.main import create_app
-
-    app = create_app(settings)  # builds, starts nothing; refuses an unsafe configuration
-    sock = listen(settings.host, settings.port)
+def _run(app: Any, sock: socket.socket, settings: Settings) -> None:
     config = uvicorn.Config(
         app,
         host=settings.host,
@@ -104,3 +104,47 @@ def serve(settings: Settings) -> None:
         timeout_graceful_shutdown=settings.shutdown_timeout,
     )
     uvicorn.Server(config).run(sockets=[sock])
+
+
+def _workers(app: Any, sock: socket.socket, settings: Settings) -> None:
+    """`settings.workers` forked processes on one socket; SIGTERM and SIGINT reach them all.
+
+    Each has its own pools, credential watcher and metrics (a scrape sees one process), so the
+    default is one process per pod, scaled by pods; more is for a machine with idle cores.
+    """
+    children: list[int] = []
+    for _ in range(settings.workers):
+        pid = os.fork()
+        if pid == 0:  # the child: fresh log flusher thread (threads do not survive fork)
+            logs.configure(settings.log_level)
+            code = 0
+            try:
+                _run(app, sock, settings)
+            except BaseException:
+                code = 1
+            os._exit(code)
+        children.append(pid)
+    sock.close()
+
+    def forward(signum: int, _frame: object) -> None:
+        for child in children:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(child, signum)
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    stopped = (0, -signal.SIGTERM, -signal.SIGINT)  # uvicorn ends by re-raising the signal
+    codes = [os.waitstatus_to_exitcode(os.waitpid(child, 0)[1]) for child in children]
+    if any(code not in stopped for code in codes):
+        raise SystemExit(1)
+
+
+def serve(settings: Settings) -> None:
+    from taskapp.main import create_app
+
+    app = create_app(settings)  # builds, starts nothing; refuses an unsafe configuration
+    sock = listen(settings.host, settings.port)
+    if settings.workers == 1:
+        _run(app, sock, settings)
+    else:
+        _workers(app, sock, settings)
