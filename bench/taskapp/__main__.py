@@ -133,7 +133,8 @@ def report(results: list[tuple[int, str, Window, Window]], args: argparse.Namesp
     print(
         f"TaskApp vs the seed's Express backend (bench/express-baseline), same PostgreSQL, "
         f"{args.rows} rows; wrk -t{args.threads} -c{args.connections} -d{args.duration}s "
-        f"after {args.warmup}s warm-up; {os.cpu_count()} CPUs"
+        f"after {args.warmup}s warm-up; {os.cpu_count()} CPUs; "
+        f"TaskApp {os.environ.get('TASKAPP_WORKERS', '1')} process(es), the baseline 1"
     )
     print(
         "| case | round | baseline req/s | TaskApp req/s | ratio | baseline p50 / p99 ms | "

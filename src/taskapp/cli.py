@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import errno
 import logging
-import socket
 import sys
 
 from taskapp import __version__, logs
@@ -38,46 +36,10 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _listen(host: str, port: int) -> socket.socket:
-    """The listening socket, bound before the app starts, so a taken port is one clear line."""
-    family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    try:
-        sock.bind((host, port))
-    except OSError as exc:
-        sock.close()
-        if exc.errno == errno.EADDRINUSE:
-            raise ConfigError(
-                f"port {port} on {host} is already in use (another taskapp, or another "
-                f"program); stop it, or pick another port: TASKAPP_PORT={port + 1} make run"
-            ) from None
-        raise ConfigError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
-    sock.listen(2048)
-    sock.set_inheritable(True)
-    return sock
-
-
 def _serve(settings: Settings) -> None:
-    import uvicorn
+    from taskapp.server import serve
 
-    from taskapp.main import create_app
-
-    app = create_app(settings)  # builds, starts nothing; refuses an unsafe configuration
-    sock = _listen(settings.host, settings.port)
-    config = uvicorn.Config(
-        app,
-        host=settings.host,
-        port=settings.port,
-        log_config=None,
-        access_log=False,
-        server_header=False,
-        # Links and Locations are relative and client addresses are not used: no need to trust
-        # X-Forwarded-* (one ASGI layer less per request).
-        proxy_headers=False,
-        timeout_graceful_shutdown=settings.shutdown_timeout,
-    )
-    uvicorn.Server(config).run(sockets=[sock])
+    serve(settings)
 
 
 def _migrate(settings: Settings) -> None:

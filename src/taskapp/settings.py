@@ -23,6 +23,12 @@ class Settings(BaseSettings):
     # Serving
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    workers: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="Processes sharing the socket; each keeps its own /metrics (see docs).",
+    )
     shutdown_timeout: int = Field(
         default=20, gt=0, description="Seconds to finish in-flight requests after SIGTERM."
     )

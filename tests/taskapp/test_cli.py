@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -12,7 +13,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import pytest
 
+from tests.support.postgres import PostgresServer
 from tests.taskapp.support import BIN, running_server
 
 
@@ -115,3 +118,35 @@ def test_sigterm_finishes_in_flight_requests(tmp_path: Path) -> None:
     log = server.log()
     assert "running WITHOUT authentication" in log
     assert "taskapp stopped" in log
+
+
+@pytest.mark.postgres
+def test_workers_share_the_port_and_all_stop_on_sigterm(
+    tmp_path: Path, postgres: PostgresServer
+) -> None:
+    env = {"TASKAPP_DATABASE_URL": postgres.create_database("workers"), "TASKAPP_WORKERS": "2"}
+    with running_server(tmp_path, env) as server:
+        server.wait_ready()
+        assert server.process is not None
+        workers = _children(server.process.pid)
+        assert len(workers) == 2
+        with httpx.Client(base_url=server.url) as client:  # new connections: both may answer
+            created = [
+                httpx.post(f"{server.url}/api/tasks", json={"title": f"t{n}"}) for n in range(20)
+            ]
+            assert {response.status_code for response in created} == {201}
+            assert len(client.get("/api/tasks?limit=100").json()) == 20
+        server.process.send_signal(signal.SIGTERM)
+        assert server.process.wait(30) == 0
+        assert all(not Path(f"/proc/{pid}").exists() for pid in workers)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(OSError):
+                stat = (entry / "stat").read_text()
+                if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                    found.append(int(entry.name))
+    return found
