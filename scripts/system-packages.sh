@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs the system packages that the tests run for real (PostgreSQL, Chromium, promtool,
-# amtool) when they are missing. As root it uses apt-get; otherwise it says what to install.
+# amtool, etcd) when they are missing. As root it uses apt-get; otherwise it says what to install.
 # With CI=true a package that cannot be installed is an error, never a silent skip.
 set -euo pipefail
 
@@ -12,6 +12,8 @@ have_pg || missing+=(postgresql)
 have chromium || missing+=(chromium)
 have promtool || missing+=(prometheus)
 have amtool || missing+=(prometheus-alertmanager)
+have etcd || missing+=(etcd-server)  # the etcd-snapshot Job's etcdctl, against a real etcd
+have etcdctl || missing+=(etcd-client)
 for extra in "$@"; do
   bin=${extra%%:*}; pkg=${extra#*:}
   have "$bin" || missing+=("$pkg")

@@ -186,3 +186,17 @@ def test_node_upgrade_refuses_to_skip_a_minor(fake: FakeKube, kubeconfig: Path) 
         "upgrade", "node", "worker01", "--to", "1.30", "--yes", "--kubeconfig", str(kubeconfig)
     )
     assert code == 3 and "kubeadm skips none" in out
+
+
+def test_node_dry_run_shows_the_plans_and_changes_nothing(fake: FakeKube, kubeconfig: Path) -> None:
+    seed(fake)
+    fake.store.pop(("FlowSchema", "", "team-a"))
+    control_plane_at_1_29(fake)
+    code, out = upgrade_node(kubeconfig, "--dry-run")
+    assert code == 0, out
+    assert "Step 1: 1.28 -> 1.29 [" in out and "Plan: upgrade node worker01 to 1.29: drain" in out
+    assert "evict" in out and "sudo kubeadm upgrade node" in out
+    assert not fake.calls("POST") and not fake.calls("PATCH")
+    code, out = upgrade_node(kubeconfig, "--continue", "--dry-run")
+    assert code == 0 and "Plan: finish the upgrade of node worker01" in out
+    assert not fake.calls("PATCH")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -84,3 +86,37 @@ def test_without_the_cronjob_it_says_what_to_do(fake: FakeKube, kubeconfig: Path
     result = runner.invoke(app, ["etcd", "snapshot", "--yes", "--kubeconfig", str(kubeconfig)])
     assert result.exit_code == 1
     assert "no CronJob velero/etcd-snapshot" in result.output
+
+
+def test_the_ship_script_names_checksums_and_copies_to_each_target(tmp_path: Path) -> None:
+    """The container's shell, run by a real sh and coreutils; `aws` is a stub that records
+    its arguments and credentials (no S3 endpoint runs here)."""
+    config = load_config(ROOT / "examples" / "cluster.yaml")
+    work, home, bin_dir = tmp_path / "snapshot", tmp_path / "home", tmp_path / "bin"
+    for folder in (work, home, bin_dir):
+        folder.mkdir()
+    (work / "etcd.db").write_bytes(b"etcd snapshot bytes")
+    calls = tmp_path / "calls"
+    stub = bin_dir / "aws"
+    stub.write_text(
+        f'#!/bin/sh\necho "$AWS_SHARED_CREDENTIALS_FILE ${{AWS_CONFIG_FILE:-}} $*" >> {calls}\n'
+    )
+    stub.chmod(0o755)
+    script = etcd_backup.ship_script(config.backups.targets, work=str(work))
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "HOME": str(home)}
+    done = subprocess.run(["sh", "-c", script], env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    (snapshot,) = work.glob("etcd-*Z.db")
+    digest = hashlib.sha256(b"etcd snapshot bytes").hexdigest()
+    assert (work / f"{snapshot.name}.sha256").read_text() == f"{digest}  {snapshot.name}\n"
+    assert f"sha256 {digest} {snapshot.name}" in done.stdout
+    lines = calls.read_text().splitlines()
+    assert len(lines) == 6  # the file and its checksum, to each of the three targets
+    garage = [line for line in lines if "garage-onsite" in line]
+    assert garage[0] == (
+        f"/credentials/garage-onsite/cloud {home}/path-style --region garage --endpoint-url "
+        f"http://garage.garage.svc.cluster.local:3900 s3 cp {snapshot.name} s3://velero/etcd/"
+    )
+    assert garage[1].endswith(f"s3 cp {snapshot.name}.sha256 s3://velero/etcd/")
+    assert "addressing_style = path" in (home / "path-style").read_text()
+    assert "shipped to b2-offsite s3://example-velero/etcd/" in done.stdout

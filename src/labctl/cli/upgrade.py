@@ -14,6 +14,7 @@ import typer
 from labctl.cli._ops import (
     EXIT_REFUSED,
     Context,
+    DryRun,
     Force,
     Kubeconfig,
     Reason,
@@ -27,7 +28,7 @@ from labctl.cli._ops import (
 )
 
 if TYPE_CHECKING:
-    from labctl.upgrade.plan import PlanInputs, UpgradePlan, UpgradeStep
+    from labctl.upgrade.plan import NodeStep, PlanInputs, UpgradePlan, UpgradeStep
 
 app = typer.Typer(help="Kubernetes minor upgrades: plan the steps, then upgrade node by node.")
 
@@ -144,6 +145,7 @@ def node(
     tree: Tree = None,
     charts: Charts = None,
     yes: Yes = False,
+    dry_run: DryRun = False,
     force: Force = False,
     reason: Reason = None,
     timeout: Annotated[
@@ -163,8 +165,6 @@ def node(
     from labctl.actions.kube import get_json
     from labctl.kubeversion import Version, VersionError
     from labctl.upgrade import node as flow
-    from labctl.upgrade import report
-    from labctl.upgrade.commands import WORKER
 
     try:
         target = Version.parse(to)
@@ -174,34 +174,18 @@ def node(
         client = connect_to(kubeconfig, context, request_timeout)
         apply = flow.step_applier(client, poll_interval)
         if not continue_:
-            result = _build(to, None, tree, charts, kubeconfig, context, request_timeout)
-            step = next((s for s in result.steps if s.target == result.target), None)
-            entry = next((n for n in step.nodes if n.name == name), None) if step else None
-            if step is None or entry is None:
-                err(f"{name} is already at {result.target.minor_name} or is not a node here")
+            upgrade = _build(to, None, tree, charts, kubeconfig, context, request_timeout)
+            entry = _node_entry(upgrade, name, force, reason)
+            if entry is None:
                 return
-            if step.number != 1:
-                first = result.steps[0].title
-                err(
-                    f"refused: {name} needs {len(result.steps)} minor steps; kubeadm skips none "
-                    f"(start with --to {result.steps[0].target.minor_name}: {first})"
-                )
-                raise typer.Exit(EXIT_REFUSED)
-            _refuse_blocked(step, force, reason)
-            if entry.role == WORKER and Version.parse(result.apiserver) < target:
-                err(
-                    f"refused: kube-apiserver is still {result.apiserver}: upgrade the control "
-                    f"plane first (a kubelet must not be newer than kube-apiserver)"
-                )
-                raise typer.Exit(EXIT_REFUSED)
-            typer.echo(report.to_text(result, commands=False).split("\n\n")[0])
             inputs = drain.read_inputs(client, name)
             workloads = flow.workloads_of(client, list(inputs.pods))
-            drained = flow.plan_drain(inputs, workloads, result.target.minor_name)
+            drained = flow.plan_drain(inputs, workloads, target.minor_name)
             run_plan(
                 drained,
                 apply,
                 yes=yes,
+                dry_run=dry_run,
                 force=force,
                 reason=reason,
                 timeout=timeout or None,
@@ -209,13 +193,55 @@ def node(
             )
             typer.echo(f"\nNow run on {name} ({entry.role}):")
             typer.echo("\n".join(f"  $ {c}" for c in entry.commands))
-            ask = terminal_ask()
+            ask = None if dry_run else terminal_ask()
             if ask is None or not ask("Have these commands finished on the node?"):
                 typer.echo(f"\nThen: labctl upgrade node {name} --to {to} --continue")
                 return
         finish = flow.plan_finish(get_json(client, "Node", name), target)
-        run_plan(finish, apply, yes=True, timeout=timeout or None, retry_interval=poll_interval)
-        typer.echo(f"{name} is at {target.minor_name}, Ready, uncordoned; its workloads are back.")
+        run_plan(
+            finish,
+            apply,
+            yes=True,
+            dry_run=dry_run,
+            timeout=timeout or None,
+            retry_interval=poll_interval,
+        )
+        if not dry_run:
+            typer.echo(
+                f"{name} is at {target.minor_name}, Ready, uncordoned; its workloads are back."
+            )
+
+
+def _node_entry(
+    upgrade: UpgradePlan, name: str, force: bool, reason: str | None
+) -> NodeStep | None:
+    """The node's place in the next step, after the refusals that concern it; None when the
+    node is already at the target."""
+    from labctl.kubeversion import Version
+    from labctl.upgrade import report
+    from labctl.upgrade.commands import WORKER
+
+    step = next((s for s in upgrade.steps if s.target == upgrade.target), None)
+    entry = next((n for n in step.nodes if n.name == name), None) if step else None
+    if step is None or entry is None:
+        err(f"{name} is already at {upgrade.target.minor_name} or is not a node here")
+        return None
+    if step.number != 1:
+        first = upgrade.steps[0]
+        err(
+            f"refused: {name} needs {len(upgrade.steps)} minor steps; kubeadm skips none "
+            f"(start with --to {first.target.minor_name}: {first.title})"
+        )
+        raise typer.Exit(EXIT_REFUSED)
+    _refuse_blocked(step, force, reason)
+    if entry.role == WORKER and Version.parse(upgrade.apiserver) < upgrade.target:
+        err(
+            f"refused: kube-apiserver is still {upgrade.apiserver}: upgrade the control plane "
+            "first (a kubelet must not be newer than kube-apiserver)"
+        )
+        raise typer.Exit(EXIT_REFUSED)
+    typer.echo("\n".join(report.step_lines(step, commands=False)))
+    return entry
 
 
 def _refuse_blocked(step: UpgradeStep, force: bool, reason: str | None) -> None:

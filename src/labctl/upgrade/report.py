@@ -63,18 +63,7 @@ def to_text(plan: UpgradePlan, commands: bool = True) -> str:
         lines.append("Before the first step:")
         lines += [f"  {_mark(f)} {_finding_line(f)}" for f in plan.before]
     for step in plan.steps:
-        state = "BLOCKED" if step.blockers else "ready"
-        lines.append("")
-        lines.append(f"Step {step.number}: {step.title} [{state}]")
-        lines.append(f"  control plane: {step.control_plane}")
-        lines += [f"  {_mark(f)} {_finding_line(f)}" for f in step.findings]
-        lines.append(f"  nodes, in order ({len(step.nodes)}):")
-        for number, node in enumerate(step.nodes, 1):
-            lines += _node_text(number, node)
-        if commands:
-            for roles, lines_ in _command_groups(step.nodes):
-                lines.append(f"  on each {roles} node, after labctl drained it:")
-                lines += [f"    $ {c}" for c in lines_]
+        lines += ["", *step_lines(step, commands)]
     lines.append("")
     if plan.blocked:
         lines.append(f"Blocked ({len(plan.blockers)}):")
@@ -83,6 +72,21 @@ def to_text(plan: UpgradePlan, commands: bool = True) -> str:
         lines.append("Nothing blocks the plan.")
     lines += [f"Sources: {note}" for note in plan.notes]
     return "\n".join(lines)
+
+
+def step_lines(step: UpgradeStep, commands: bool = True) -> list[str]:
+    state = "BLOCKED" if step.blockers else "ready"
+    lines = [f"Step {step.number}: {step.title} [{state}]"]
+    lines.append(f"  control plane: {step.control_plane}")
+    lines += [f"  {_mark(f)} {_finding_line(f)}" for f in step.findings]
+    lines.append(f"  nodes, in order ({len(step.nodes)}):")
+    for number, node in enumerate(step.nodes, 1):
+        lines += _node_text(number, node)
+    if commands:
+        for roles, cmds in _command_groups(step.nodes):
+            lines.append(f"  on each {roles} node, after labctl drained it:")
+            lines += [f"    $ {c}" for c in cmds]
+    return lines
 
 
 def _node_text(number: int, node: NodeStep) -> list[str]:

@@ -46,12 +46,16 @@ def _etcdctl_flags() -> list[str]:
     ]
 
 
-def ship_script(targets: list[BackupTarget]) -> str:
-    """The shell of the shipping container: name, sha256, one copy per target."""
+def ship_script(targets: list[BackupTarget], work: str = WORK) -> str:
+    """The shell of the shipping container: name, sha256, one copy per target.
+
+    Path-style targets (MinIO, Garage, most NAS) get an AWS config file that says so; the
+    credentials file is the target's Velero one (AWS shared-credentials format)."""
     lines = [
         "set -eu",
         'stamp="$(date -u +%Y%m%dT%H%M%SZ)"',
-        f'cd {WORK} && mv etcd.db "etcd-$stamp.db"',
+        "printf '[default]\\ns3 =\\n    addressing_style = path\\n' > \"$HOME/path-style\"",
+        f'cd {work} && mv etcd.db "etcd-$stamp.db"',
         'sha256sum "etcd-$stamp.db" > "etcd-$stamp.db.sha256"',
         'echo "sha256 $(cut -d" " -f1 "etcd-$stamp.db.sha256") etcd-$stamp.db"',
     ]
@@ -59,6 +63,8 @@ def ship_script(targets: list[BackupTarget]) -> str:
         prefix = f"{target.prefix.strip('/')}/etcd" if target.prefix else "etcd"
         url = f"s3://{target.bucket}/{prefix}/"
         env = f"AWS_SHARED_CREDENTIALS_FILE=/credentials/{target.name}/{target.credentials.key}"
+        if target.path_style:
+            env += ' AWS_CONFIG_FILE="$HOME/path-style"'
         copy = (
             f"{env} aws --region {target.region} --endpoint-url {target.endpoint} s3 cp "
             f'"etcd-$stamp.db{{}}" {url}'
