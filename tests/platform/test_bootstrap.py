@@ -76,6 +76,9 @@ class Controllers:
                 "Job", "calico-installer", "tigera-operator", {"status": {"succeeded": 1}}
             )
             self.fake.add(ready_node("k8s-cp01"))
+            coredns = available("coredns")
+            coredns["metadata"]["namespace"] = "kube-system"
+            self.fake.add(coredns)
             self.ticks = 0
         elif self.fake.get("Job", "argocd-installer", "argocd") and self.ticks == 1:
             self.fake.update("Job", "argocd-installer", "argocd", {"status": {"succeeded": 1}})
