@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -12,8 +13,8 @@ from labctl.config.load import parse_config
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "cluster.yaml"
 
 
-def _config(**vault: object) -> dict[str, object]:
-    data = yaml.safe_load(EXAMPLE.read_text())
+def _config(**vault: object) -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(EXAMPLE.read_text())
     data["vault"].update(vault)
     return data
 

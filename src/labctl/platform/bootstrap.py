@@ -2,7 +2,8 @@
 
 0. With `bootstrap/calico-install.yaml` (cni: calico) and unless Calico's operator runs: apply
    it (namespace, installer account, values, a host-network Helm Job), wait for the Job, for
-   every node to be Ready and for CoreDNS, delete the installer's binding. Argo CD adopts Calico later.
+   every node to be Ready and for CoreDNS, delete the installer's binding. Argo CD adopts
+   Calico later.
 1. Apply `bootstrap/argocd-install.yaml` (namespace, installer account, values, Helm Job) unless
    Argo CD already runs; wait for the Job and for Argo CD's server and repo server.
 2. Delete the installer's cluster-admin binding: Argo CD manages itself from here on.
