@@ -87,6 +87,9 @@ class Controllers:
                 "Job", "calico-installer", "tigera-operator", {"status": {"succeeded": 1}}
             )
             self.fake.add(ready_node("k8s-cp01"))
+            coredns = available("coredns")
+            coredns["metadata"]["namespace"] = "kube-system"
+            self.fake.add(coredns)
             self.ticks = 0
         elif self.fake.get("Job", "argocd-installer", "argocd") and self.ticks == 1:
             self.fake.update("Job", "argocd-installer", "argocd", {"status": {"succeeded": 1}})
@@ -371,3 +374,14 @@ def test_a_failed_calico_job_names_its_logs(fake: FakeKube, tree_dir: Path, tmp_
             plan
         )
     assert fake.get("Job", "argocd-installer", "argocd") is None  # Argo CD waits for the CNI
+
+
+def test_argo_cd_adopts_calico_with_the_values_bootstrap_installed(tree_dir: Path) -> None:
+    config_map = next(o for o in bootstrap.read_tree(tree_dir).calico if o["kind"] == "ConfigMap")
+    installed = yaml.safe_load(config_map["data"]["values.yaml"])
+    app = yaml.safe_load((tree_dir / "apps" / "calico.yaml").read_text().split("---\n", 1)[1])
+    (source,) = [s for s in app["spec"]["sources"] if "helm" in s]
+    job = next(o for o in bootstrap.read_tree(tree_dir).calico if o["kind"] == "Job")
+    args = job["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert source["helm"]["valuesObject"] == installed
+    assert args[2] == source["helm"]["releaseName"] and source["targetRevision"] in args

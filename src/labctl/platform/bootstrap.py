@@ -1,8 +1,9 @@
 """`labctl bootstrap`: the first install, planned then performed.
 
 0. With `bootstrap/calico-install.yaml` (cni: calico) and unless Calico's operator runs: apply
-   it (namespace, installer account, values, a host-network Helm Job), wait for the Job and for
-   every node to be Ready, delete the installer's binding. Argo CD adopts Calico later.
+   it (namespace, installer account, values, a host-network Helm Job), wait for the Job, for
+   every node to be Ready and for CoreDNS, delete the installer's binding. Argo CD adopts
+   Calico later.
 1. Apply `bootstrap/argocd-install.yaml` (namespace, installer account, values, Helm Job) unless
    Argo CD already runs; wait for the Job and for Argo CD's server and repo server.
 2. Delete the installer's cluster-admin binding: Argo CD manages itself from here on.
@@ -119,6 +120,8 @@ def _calico_steps(tree: Tree, have: set[tuple[str, str | None, str]]) -> list[St
     steps += [
         Step("wait", "Job", calico.NAMESPACE, CALICO_INSTALLER, "until Helm has installed Calico"),
         Step("wait", "Node", None, "*", "until every node is Ready (the CNI runs)"),
+        # The Argo CD install Job resolves the chart repository through cluster DNS.
+        Step("wait", "Deployment", "kube-system", "coredns", "until cluster DNS runs"),
         Step(
             "delete",
             "ClusterRoleBinding",
@@ -243,7 +246,7 @@ def step_applier(
         if step.kind == "Node":
             return _nodes_ready(client)
         if step.kind == "Deployment":
-            if not _available(client, step.name):
+            if not _available(client, step.name, step.namespace or argocd.NAMESPACE):
                 raise Retry("not available yet")
             return "available"
         if step.kind == "Application":

@@ -19,11 +19,12 @@ class Wave(IntEnum):
     """Sync waves in the runbook's recovery order (Vault, Argo CD, ingress, monitoring, apps).
 
     A wave starts once every Application of the waves before it is healthy, so a kind is used
-    only in a wave after the one that brings its CRD. Wave 0 holds the CNI and the CRDs that
-    other charts' templates use (monitoring.coreos.com, Gateway API); wave 1 what Vault stands
-    on (a StorageClass for its Raft volumes, cert-manager); wave 2 the issuers, once
-    cert-manager's webhook answers. Vault's configuration waits for TaskApp's database, since
-    it writes (and verifies) the database connection.
+    only in a wave after the one that brings its CRD. Wave 0 holds the CRDs that other charts'
+    templates use (Calico's, monitoring.coreos.com, Gateway API); wave 1 the CNI (which
+    bootstrap installed already) and what Vault stands on (a StorageClass for its Raft volumes,
+    cert-manager); wave 2 the issuers, once cert-manager's webhook answers. Vault's
+    configuration waits for TaskApp's database, since it writes (and verifies) the database
+    connection.
     """
 
     CRDS = 0

@@ -28,8 +28,6 @@ ALL_ADDRESSES = "0.0.0.0"  # noqa: S104 - metrics endpoints scraped from the pod
 TOKEN_PLACEHOLDER = "<from: kubeadm token create>"
 HASH_PLACEHOLDER = "<from: kubeadm token create --print-join-command>"
 CERT_KEY_PLACEHOLDER = "<from: kubeadm init phase upload-certs --upload-certs>"
-
-
 ENCRYPTION_KEY_PLACEHOLDER = "<from: head -c 32 /dev/urandom | base64>"
 ENCRYPTION_DIR = "/etc/kubernetes/encryption"
 ENCRYPTION_FILE = f"{ENCRYPTION_DIR}/config.yaml"
