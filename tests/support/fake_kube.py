@@ -94,6 +94,7 @@ KINDS: tuple[Kind, ...] = (
     _k("networking.k8s.io/v1", "Ingress", "ingresses", True, "ing"),
     _k("networking.k8s.io/v1", "IngressClass", "ingressclasses", False),
     _k("discovery.k8s.io/v1", "EndpointSlice", "endpointslices", True),
+    _k("gateway.networking.k8s.io/v1", "GatewayClass", "gatewayclasses", False, "gc"),
     _k("gateway.networking.k8s.io/v1", "Gateway", "gateways", True, "gtw"),
     _k("gateway.networking.k8s.io/v1", "HTTPRoute", "httproutes", True),
     _k(
