@@ -250,6 +250,7 @@ def build(
             "cronjobs.batch",
             "ingresses.networking.k8s.io",
             "ingressclasses.networking.k8s.io",
+            "gatewayclasses.gateway.networking.k8s.io",
             "gateways.gateway.networking.k8s.io",
             "httproutes.gateway.networking.k8s.io",
             "validatingwebhookconfigurations.admissionregistration.k8s.io",

@@ -1156,6 +1156,7 @@ def write(c: Cluster, extra: Obj) -> None:
         "cronjobs.batch",
         "ingresses.networking.k8s.io",
         "ingressclasses.networking.k8s.io",
+        "gatewayclasses.gateway.networking.k8s.io",
         "gateways.gateway.networking.k8s.io",
         "httproutes.gateway.networking.k8s.io",
         "validatingwebhookconfigurations.admissionregistration.k8s.io",

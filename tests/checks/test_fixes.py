@@ -116,3 +116,23 @@ def test_certificate_fields_read_utc_and_generalized_times(tmp_path: Path) -> No
     assert fields["subject"] == fields["issuer"] == "O=lab,CN=kube-apiserver"
     assert dates.strip() == f"notAfter={fields['notAfter'].replace('T', ' ')}"
     assert fields["notAfter"] > "2050" and fields["notBefore"] < "2050"
+
+
+def test_a_wrong_type_in_a_free_form_part_makes_one_check_unknown() -> None:
+    """A Custom resource's spec is not typed by a shape: a string where rules belong."""
+    ingress = {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "Ingress",
+        "metadata": {"name": "web", "namespace": "taskapp"},
+        "spec": {"rules": "tasks.example.com"},
+    }
+    snap = _snap(
+        {
+            "ingresses.networking.k8s.io": [ingress],
+            "services": [],
+            "ingressclasses.networking.k8s.io": [],
+        }
+    )
+    report = run_checks(snap, areas=["workloads"], ignore=["LAB-200"])
+    (unknown,) = [u for u in report.unknowns if u.check_id == "LAB-220"]
+    assert unknown.reason.startswith("the check failed on unexpected data: AttributeError")

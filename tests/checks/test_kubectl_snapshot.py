@@ -134,6 +134,7 @@ def test_each_fault_once_and_nothing_on_the_healthy(tmp_path: Path) -> None:
     for resource in (
         "ingresses.networking.k8s.io",
         "ingressclasses.networking.k8s.io",
+        "gatewayclasses.gateway.networking.k8s.io",
         "gateways.gateway.networking.k8s.io",
         "httproutes.gateway.networking.k8s.io",
         "validatingwebhookconfigurations.admissionregistration.k8s.io",

@@ -184,6 +184,7 @@ KINDS: tuple[Kind, ...] = (
     ),
     _k("networking.k8s.io/v1", "IngressClass", "ingressclasses", False, status=False),
     _k("discovery.k8s.io/v1", "EndpointSlice", "endpointslices", True, status=False),
+    _k("gateway.networking.k8s.io/v1", "GatewayClass", "gatewayclasses", False, "gc"),
     _k("gateway.networking.k8s.io/v1", "Gateway", "gateways", True, "gtw"),
     _k("gateway.networking.k8s.io/v1", "HTTPRoute", "httproutes", True),
     _k(

@@ -128,13 +128,20 @@ def _not_true(obj: Obj, type_: str) -> Obj | None:
     "gateway-not-programmed",
     area="workloads",
     severity=Severity.CRITICAL,
-    summary="A Gateway, or one of its listeners, is not Programmed: it accepts no traffic.",
+    summary="A Gateway, or one of its listeners, is not Programmed, or its GatewayClass is "
+    "missing or not Accepted: it accepts no traffic.",
     hint="kubectl describe gateway -n {namespace} {name}: the listener conditions say why "
     "(invalid certificate ref, port conflict, no address)",
 )
 def gateway_not_programmed(snap: Snapshot) -> Results:
+    classes = {name(c): c for c in snap.require("gatewayclasses.gateway.networking.k8s.io")}
     for gateway in snap.require("gateways.gateway.networking.k8s.io"):
         problems: list[str] = []
+        klass = str(spec(gateway).get("gatewayClassName", ""))
+        if klass not in classes:
+            problems.append(f"GatewayClass {klass} does not exist")
+        elif (cond := _not_true(classes[klass], "Accepted")) is not None:
+            problems.append(f"GatewayClass {klass} is not Accepted ({cond.get('reason')})")
         if (cond := _not_true(gateway, "Programmed")) is not None:
             problems.append(f"Programmed={cond.get('status')} ({cond.get('reason')})")
         for listener in status(gateway).get("listeners") or []:

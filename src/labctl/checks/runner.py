@@ -184,4 +184,10 @@ def _run_one(check: Check, snapshot: Snapshot, report: Report) -> None:
         report.unknowns.append(
             UnknownResult(check.id, check.area, None, f"{missing.source}: {missing.reason}")
         )
+    except (AttributeError, TypeError, ValueError, KeyError) as error:
+        # A free-form part (a CRD's spec) of the wrong type, which no shape validates: this
+        # check cannot judge, the others still run; never a traceback.
+        unknown = True
+        reason = f"the check failed on unexpected data: {type(error).__name__}: {error}"
+        report.unknowns.append(UnknownResult(check.id, check.area, None, reason))
     report.runs.append(CheckRun(check.id, evaluated, failed, unknown))

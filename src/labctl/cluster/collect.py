@@ -198,10 +198,7 @@ class _Collector:
             for pod in (self._settle(vault_pods, "vault") if vault_pods else None) or []:
                 followups += [pool.submit(self._vault, pod, e) for e in ("health", "seal-status")]
             if kubelet:
-                try:
-                    nodes = self._settle(lists["nodes"], "nodes")
-                except _NotServed:
-                    nodes = None  # recorded below with the other lists
+                nodes = self._settle(lists["nodes"], "nodes")  # a core kind: never _NotServed
                 for node in nodes or []:
                     name = node["metadata"]["name"]
                     if _ready(node):

@@ -55,6 +55,7 @@ SNAPSHOT_KINDS: tuple[SnapshotKind, ...] = (
     SnapshotKind("batch", "v1", "CronJob", "cronjobs"),
     SnapshotKind("networking.k8s.io", "v1", "Ingress", "ingresses"),
     SnapshotKind("networking.k8s.io", "v1", "IngressClass", "ingressclasses", namespaced=False),
+    SnapshotKind("gateway.networking.k8s.io", "v1", "GatewayClass", "gatewayclasses", False),
     SnapshotKind("gateway.networking.k8s.io", "v1", "Gateway", "gateways"),
     SnapshotKind("gateway.networking.k8s.io", "v1", "HTTPRoute", "httproutes"),
     SnapshotKind(

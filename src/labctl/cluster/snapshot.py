@@ -245,7 +245,6 @@ class Snapshot:
 
 T = TypeVar("T")
 _DECODERS: dict[Any, msgspec.json.Decoder[Any]] = {}
-_RawList = msgspec.defstruct("RawList", [("items", list[msgspec.Raw] | None)])
 
 
 def _decoder(item_type: Any) -> msgspec.json.Decoder[Any]:
