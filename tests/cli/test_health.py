@@ -15,7 +15,7 @@ import typer.main
 from typer.testing import CliRunner
 
 from labctl.checks import AREAS, all_checks
-from labctl.cli.exit_codes import EXIT_USAGE
+from labctl.cli.exit_codes import EXIT_CLUSTER, EXIT_USAGE
 from labctl.cli.main import app
 from labctl.cluster.kinds import SNAPSHOT_KINDS
 from labctl.platform.components.health_cronjob import manifests
@@ -161,6 +161,8 @@ def test_live_health_reports_unknown_areas_and_the_rest(
     kubeconfig = homelab_fake.kubeconfig(tmp_path / "kc")
     homelab_fake.fail("/api/v1/pods", 403)
     homelab_fake.fail("/apis/velero.io/v1/schedules", 500)
+    # Jobs too: served live, the homelab's etcd snapshot Jobs are days old (critical LAB-508).
+    homelab_fake.fail("/apis/batch/v1/jobs", 500)
     homelab_fake.route("GET", "/apis/argoproj.io/v1alpha1/applications", Reply(delay=8))
     args = ["health", "--kubeconfig", str(kubeconfig), "--request-timeout", "4", "-o", "json"]
     result = runner.invoke(app, args)
@@ -241,14 +243,14 @@ def test_a_folder_that_is_not_a_snapshot_says_so(folder: str, tmp_path: Path) ->
         (tmp_path / "kustomization.json").write_text("{}")
     result = runner.invoke(app, ["health", "--snapshot", str(path)])
     text = " ".join(result.output.replace("│", " ").split())
-    assert result.exit_code == 3 and "is not a snapshot folder" in text
+    assert result.exit_code == EXIT_USAGE and "is not a snapshot folder" in text
     assert "not collected" not in text
 
 
 def test_an_unwritable_output_file_is_one_error(tmp_path: Path) -> None:
     out = tmp_path / "missing" / "dir" / "x.prom"
     result = runner.invoke(app, [*SNAP, "-o", "prometheus", "--write", str(out)])
-    assert result.exit_code == 3
+    assert result.exit_code == EXIT_USAGE  # the --write path is a bad argument
     assert f"error: cannot write {out}: No such file or directory" in result.output
     assert isinstance(result.exception, SystemExit)
     assert not list(tmp_path.rglob("*.tmp"))
@@ -261,7 +263,7 @@ def test_a_malformed_kubeconfig_is_one_error(text: str, tmp_path: Path) -> None:
     kubeconfig = tmp_path / "kubeconfig"
     kubeconfig.write_text(text)
     result = runner.invoke(app, ["health", "--kubeconfig", str(kubeconfig)])
-    assert result.exit_code == 3, result.output
+    assert result.exit_code == EXIT_CLUSTER, result.output
     assert result.output.startswith(f"error: cannot load a kubeconfig from {kubeconfig}")
     assert isinstance(result.exception, SystemExit)
 

@@ -16,7 +16,7 @@ import typer
 
 from labctl.checks import AREAS, Report, all_checks, run_checks
 from labctl.checks.fields import SHAPES, sources_for
-from labctl.cli.exit_codes import EXIT_CLUSTER, EXIT_UNKNOWN
+from labctl.cli.exit_codes import EXIT_CLUSTER, EXIT_USAGE
 from labctl.cluster.snapshot import NotASnapshot, Snapshot
 from labctl.render import FORMATS, RunInfo, render
 
@@ -162,7 +162,7 @@ def _emit(report: Report, info: RunInfo, output: str, write: Path | None) -> Non
         os.replace(tmp, write)  # the textfile collector must never read half a file
     except OSError as error:
         tmp.unlink(missing_ok=True)
-        _fail(f"cannot write {write}: {error.strerror or error}", EXIT_UNKNOWN)
+        _fail(f"cannot write {write}: {error.strerror or error}", EXIT_USAGE)
 
 
 def _print_table(report: Report, info: RunInfo, console: Console) -> None:

@@ -6,9 +6,9 @@ Exit codes of `labctl health`:
   2  at least one critical finding (critical wins over unknown)
   3  some areas could not be checked (data missing, API errors), no critical finding
   4  the cluster could not be reached (no kubeconfig, or one that cannot be read)
-Usage errors (unknown option, area or check id, a folder that is not a snapshot) exit 64, with the
-message on stderr: never 2, which Nagios reads as CRITICAL; Nagios reads 4 and 64 as UNKNOWN.
-The report could not be written (`--write`): 3.
+Usage errors (unknown option, area or check id, a folder that is not a snapshot, a `--write` path
+that cannot be written) exit 64, with the message on stderr: never 2, which Nagios reads as
+CRITICAL; Nagios reads 4 and 64 as UNKNOWN.
 """
 
 from __future__ import annotations

@@ -37,7 +37,6 @@ SNAPSHOT_KINDS: tuple[SnapshotKind, ...] = (
     SnapshotKind("apps", "v1", "Deployment", "deployments"),
     SnapshotKind("apps", "v1", "StatefulSet", "statefulsets"),
     SnapshotKind("apps", "v1", "DaemonSet", "daemonsets"),
-    SnapshotKind("batch", "v1", "Job", "jobs"),
     SnapshotKind("autoscaling", "v2", "HorizontalPodAutoscaler", "horizontalpodautoscalers"),
     SnapshotKind("policy", "v1", "PodDisruptionBudget", "poddisruptionbudgets"),
     SnapshotKind("argoproj.io", "v1alpha1", "Application", "applications"),
