@@ -52,9 +52,9 @@ def test_json_and_markdown() -> None:
 
 def test_bad_input_is_a_usage_error() -> None:
     code, out = labctl("upgrade", "plan", "--to", "1.20", "--snapshot", str(HOMELAB))
-    assert code == 2 and "not newer than the running 1.28" in out
+    assert code == 64 and "not newer than the running 1.28" in out
     code, out = labctl("upgrade", "plan", "--to", "one", "--snapshot", str(HOMELAB))
-    assert code == 2 and "not a Kubernetes version" in out
+    assert code == 64 and "not a Kubernetes version" in out
 
 
 def seed(fake: FakeKube) -> None:

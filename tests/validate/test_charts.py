@@ -277,12 +277,12 @@ def test_a_chart_at_another_version_is_not_used(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "repo", ["http://127.0.0.1:9", "oci://127.0.0.1:9/charts", "127.0.0.1:9/charts"]
 )
-def test_a_chart_neither_local_nor_reachable_exits_6(tmp_path: Path, repo: str) -> None:
+def test_a_chart_neither_local_nor_reachable_exits_69(tmp_path: Path, repo: str) -> None:
     root = tmp_path / "tree"
     write_tree(root, [project(), application("gone", "absent", repo=repo)])
     args = ["validate", str(root), "--charts", "--chart-dir", str(CHARTS), "-o", "json"]
     result = CliRunner().invoke(cli, [*args, "--only", "argocd-sync"])
-    assert result.exit_code == 6, result.output
+    assert result.exit_code == 69, result.output  # EX_UNAVAILABLE
     report = json.loads(result.stdout)
     [finding] = report["validators"][0]["findings"]
     assert finding["check"] == "chart-unavailable"

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from labctl.cli._ops import EXIT_NOT_CHECKED
+from labctl.cli._ops import EXIT_NOT_CHECKED, EXIT_USAGE
 from labctl.cli.main import app
 from labctl.platform.components.alerts import prometheus_rules
 from tests.support.tools import require
@@ -66,7 +66,7 @@ def test_verbose_prints_timings_per_validator(tmp_path: Path) -> None:
     assert "s in all" in result.output
 
 
-def test_a_missing_tool_exits_6_and_names_the_package(
+def test_a_missing_tool_exits_69_and_names_the_package(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     root = tmp_path / "tree"
@@ -75,14 +75,14 @@ def test_a_missing_tool_exits_6_and_names_the_package(
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
     result = runner.invoke(app, ["validate", str(root), "--only", "promtool"])
-    assert result.exit_code == EXIT_NOT_CHECKED == 6
+    assert result.exit_code == EXIT_NOT_CHECKED == 69
     assert "promtool: NOT RUN: promtool is not installed (install the prometheus" in result.output
     assert "error: promtool is not installed" in result.stderr
 
 
 def test_an_unknown_validator_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path), "--only", "kubeval"])
-    assert result.exit_code == 2
+    assert result.exit_code == EXIT_USAGE
     assert "unknown validator(s) ['kubeval']" in result.stderr
 
 
@@ -116,14 +116,14 @@ def test_an_empty_folder_is_a_finding_not_a_pass(tmp_path: Path) -> None:
 @pytest.mark.parametrize("version", ["banana", "1", "1.x", "v2.0.0", "1.34.2.1"])
 def test_an_unreadable_kubernetes_version_is_a_usage_error(tmp_path: Path, version: str) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path), "--kubernetes-version", version])
-    assert result.exit_code == 2
+    assert result.exit_code == EXIT_USAGE
     assert f"--kubernetes-version {version!r} is not a Kubernetes version" in result.stderr
     assert result.stdout == ""  # refused before anything ran
 
 
 def test_a_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path / "nope")])
-    assert result.exit_code == 2
+    assert result.exit_code == EXIT_USAGE
     assert "Invalid value for 'directory'" in result.output
 
 

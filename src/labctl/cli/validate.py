@@ -2,7 +2,7 @@
 the sync order), with `--charts` over the objects its Helm charts render too.
 
 Exit codes (docs/validate.md): 0 clean, 1 findings, 2 bad usage (a missing directory, an
-unknown validator or output, an unreadable --kubernetes-version), 6 part of the tree was not
+unknown validator or output, an unreadable --kubernetes-version), 69 part of the tree was not
 checked (a tool or a chart was missing; the message names it).
 """
 
@@ -99,7 +99,7 @@ def validate(
         ),
     ] = None,
 ) -> None:
-    """Validate a rendered tree; exit 0 clean, 1 findings, 2 usage, 6 not all checked."""
+    """Validate a rendered tree; exit 0 clean, 1 findings, 64 usage, 69 not all checked."""
     from labctl.validate import report as render
     from labctl.validate.runner import Options, run
 

@@ -73,7 +73,7 @@ class Report:
 
     @property
     def exit_code(self) -> int:
-        """0 clean, 1 findings, 6 part of the tree was not checked (a tool or chart missing)."""
+        """0 clean, 1 findings, 69 part of the tree was not checked (a tool or chart missing)."""
         if self.missing or self.unavailable:
             return EXIT_NOT_CHECKED
         return EXIT_FAILED if self.findings else 0
