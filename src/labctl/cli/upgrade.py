@@ -136,7 +136,7 @@ def _build(
 
 @app.command()
 def node(
-    name: Annotated[str, typer.Argument(help="The node to upgrade.")],
+    name: Annotated[str, typer.Argument(help="The node to upgrade.", metavar="NODE")],
     to: To,
     continue_: Annotated[
         bool,
@@ -156,11 +156,12 @@ def node(
     context: Context = None,
     request_timeout: RequestTimeout = 10.0,
 ) -> None:
-    """Upgrade NODE to --to: plan, drain (with its preflight), pause for the node's commands,
-    then verify the kubelet's version and Ready, uncordon, and wait for its workloads.
+    """Upgrade NODE one minor version: drain, pause for its commands, verify, uncordon.
 
-    Without a terminal the pause ends the command: run the printed commands on the node, then
-    run it again with --continue."""
+    Plans first (the step must not be blocked), drains with the preflight of `labctl node
+    drain`, prints the commands to run on the node and waits for you; without a terminal it
+    stops there: run them, then the same command with --continue, which waits until the
+    kubelet reports the new version and is Ready, uncordons, and waits for its workloads."""
     from labctl.actions import drain
     from labctl.actions.kube import get_json
     from labctl.kubeversion import Version, VersionError
