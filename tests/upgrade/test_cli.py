@@ -180,6 +180,36 @@ def test_node_upgrade_refuses_a_blocked_step(fake: FakeKube, kubeconfig: Path) -
     assert node is not None and not node["spec"].get("unschedulable")
 
 
+def test_node_upgrade_refuses_while_metallb_address_pools_remain(
+    fake: FakeKube, kubeconfig: Path
+) -> None:
+    """Read live: the CRD's storedVersions and the AddressPool itself, at the served version."""
+    seed(fake)
+    fake.store.pop(("FlowSchema", "", "team-a"))
+    control_plane_at_1_29(fake)
+    fake.add(
+        {
+            "apiVersion": "metallb.io/v1beta1",
+            "kind": "AddressPool",
+            "metadata": {"name": "lan", "namespace": "metallb-system"},
+            "spec": {"protocol": "layer2", "addresses": ["192.0.2.240/28"]},
+        },
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "addresspools.metallb.io"},
+            "spec": {"group": "metallb.io", "names": {"kind": "AddressPool"}, "versions": []},
+            "status": {"storedVersions": ["v1beta1"]},
+        },
+    )
+    code, out = upgrade_node(kubeconfig)
+    assert code == 3, out
+    assert "AddressPool metallb-system/lan uses metallb.io/v1beta1" in out
+    assert "CustomResourceDefinition addresspools.metallb.io uses metallb.io/v1beta1" in out
+    node = fake.get("Node", "worker01")
+    assert node is not None and not node["spec"].get("unschedulable")
+
+
 def test_node_upgrade_refuses_to_skip_a_minor(fake: FakeKube, kubeconfig: Path) -> None:
     seed(fake)
     code, out = labctl(

@@ -234,7 +234,7 @@ def _node_entry(
             f"(start with --to {first.target.minor_name}: {first.title})"
         )
         raise typer.Exit(EXIT_REFUSED)
-    _refuse_blocked(step, force, reason)
+    _refuse_blocked(upgrade, step, force, reason)
     if entry.role == WORKER and Version.parse(upgrade.apiserver) < upgrade.target:
         err(
             f"refused: kube-apiserver is still {upgrade.apiserver}: upgrade the control plane "
@@ -245,10 +245,14 @@ def _node_entry(
     return entry
 
 
-def _refuse_blocked(step: UpgradeStep, force: bool, reason: str | None) -> None:
-    """Refuse a blocked step. Drain refusals are per node: this node's are judged by its drain
-    plan (--force --reason there), other nodes' do not stop this one."""
-    blockers = [b for b in step.blockers if not b.startswith("drain ")]
+def _refuse_blocked(
+    upgrade: UpgradePlan, step: UpgradeStep, force: bool, reason: str | None
+) -> None:
+    """Refuse what blocks the cluster now (skew, removed component APIs) or this step. Drain
+    refusals are per node: this node's are judged by its drain plan (--force --reason there),
+    other nodes' do not stop this one."""
+    blockers = [f.message + (f": {f.fix}" if f.fix else "") for f in upgrade.before if f.blocks]
+    blockers += [b for b in step.blockers if not b.startswith("drain ")]
     if blockers and not (force and reason and reason.strip()):
         err(f"refused: step {step.title} is blocked: " + "; ".join(blockers))
         err("override with --force --reason TEXT")
