@@ -230,3 +230,9 @@ def test_node_dry_run_shows_the_plans_and_changes_nothing(fake: FakeKube, kubeco
     code, out = upgrade_node(kubeconfig, "--continue", "--dry-run")
     assert code == 0 and "Plan: finish the upgrade of node worker01" in out
     assert not fake.calls("PATCH")
+
+
+def test_a_snapshot_without_any_version_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "nodes.json").write_text('{"apiVersion": "v1", "kind": "List", "items": []}')
+    code, out = labctl("upgrade", "plan", "--to", "1.29", "--snapshot", str(tmp_path))
+    assert code == 2 and "the API server's version is unknown" in out

@@ -131,7 +131,8 @@ def _build(
     try:
         return build_plan(inputs)
     except PlanError as error:
-        raise typer.BadParameter(str(error), param_hint="--to") from None
+        hint = "--to" if str(error).startswith("--to") else None
+        raise typer.BadParameter(str(error), param_hint=hint) from None
 
 
 @app.command()

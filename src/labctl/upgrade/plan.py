@@ -139,7 +139,10 @@ def build_plan(inputs: PlanInputs) -> UpgradePlan:
     cluster = _cluster(inputs)
     found = cluster.found
     if not found.apiservers:
-        raise PlanError("the API server's version is unknown (no /version, no kube-apiserver pod)")
+        raise PlanError(
+            "the API server's version is unknown: no serverVersion in snapshot.json and no "
+            "kube-apiserver pod (add pods.json, or take the snapshot with labctl snapshot save)"
+        )
     apiserver = min(found.apiservers.values())
     lowest_kubelet = min(found.kubelets.values(), default=apiserver)
     start = min(apiserver, lowest_kubelet)
