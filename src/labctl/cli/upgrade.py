@@ -1,7 +1,8 @@
 """`labctl upgrade plan|node`: Kubernetes minor upgrades, planned, checked and driven per node.
 
-Exit codes: 0 done (or nothing blocks the plan), 1 failed, 2 usage, 3 a step is blocked or the
-plan was refused, 4 cluster/API error, 5 timed out (a node never came back Ready).
+Exit codes (docs/operations.md has the table): 0 done (or nothing blocks the plan), 1 failed,
+3 a step is blocked or the plan was refused, 4 cluster/API error, 5 timed out (a node never
+came back Ready); a bad --to or folder is a usage error.
 """
 
 from __future__ import annotations
