@@ -244,15 +244,8 @@ def _removed_apis(uses: list[apis.ApiUse], target: Version) -> list[Finding]:
     out = []
     for use in uses:
         if use.api.removed_in == target.minor_name:
-            out.append(
-                _api_finding(use, f"removed in {target.minor_name}", blocks=not _only_stale(use))
-            )
+            out.append(_api_finding(use, f"removed in {target.minor_name}", blocks=not use.stale))
     return out
-
-
-def _only_stale(use: apis.ApiUse) -> bool:
-    # The tree already writes the new version: Argo CD's next sync rewrites the object.
-    return "already uses" in use.fix
 
 
 def _charts(inputs: PlanInputs, source: Version, target: Version) -> list[Finding]:
