@@ -57,6 +57,12 @@ def test_json_and_markdown() -> None:
     assert [s["to"] for s in body["steps"]] == ["1.29", "1.30"]
     assert body["steps"][0]["nodes"][0]["role"] == "control plane (first)"
     assert body["blocked"] and body["blockers"]
+    assert {
+        "area": "tree",
+        "message": "no tree given: its manifests and chart pins are not checked",
+        "blocks": False,
+        "fix": "",
+    } in body["before"]
     code, out = labctl(*base, "-o", "markdown")
     assert out.startswith("# Kubernetes upgrade 1.28.15 -> 1.30\n")
     assert "## Step 2: 1.29 -> 1.30 (blocked)" in out and "```sh" in out

@@ -32,7 +32,7 @@ CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 
 @dataclass(frozen=True)
 class Finding:
-    area: str  # skew, api, chart, crd, etcd, velero
+    area: str  # skew, api, tree, chart, crd, etcd, velero
     message: str
     blocks: bool = False
     fix: str = ""
@@ -184,6 +184,8 @@ def _before(cluster: _Cluster, start: Version) -> tuple[Finding, ...]:
             out.append(_api_finding(use, f"{use.api.note}", blocks=True))
         elif Version.parse(removed) <= start:
             out.append(_api_finding(use, f"already removed in {removed}", blocks=False))
+    if not cluster.inputs.tree:
+        out.append(Finding("tree", "no tree given: its manifests and chart pins are not checked"))
     relevant = _relevant_families(start)
     missing = [m for m in cluster.missing if m in relevant]
     if missing:
