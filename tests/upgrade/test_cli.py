@@ -254,3 +254,22 @@ def test_a_snapshot_without_any_version_is_a_usage_error(tmp_path: Path) -> None
     (tmp_path / "nodes.json").write_text('{"apiVersion": "v1", "kind": "List", "items": []}')
     code, out = labctl("upgrade", "plan", "--to", "1.29", "--snapshot", str(tmp_path))
     assert code == EXIT_USAGE and "the API server's version is unknown" in out
+
+
+def test_docs_upgrade_md_holds_the_homelab_plan_as_the_command_prints_it() -> None:
+    code, out = labctl(
+        "upgrade",
+        "plan",
+        "--to",
+        "1.34",
+        "--snapshot",
+        str(HOMELAB),
+        "--tree",
+        str(TREE),
+        "-o",
+        "markdown",
+    )
+    assert code == 3
+    nested = "\n".join("##" + line if line.startswith("#") else line for line in out.splitlines())
+    doc = (ROOT / "docs" / "upgrade.md").read_text()
+    assert nested in doc, "docs/upgrade.md's example is out of date: paste the command's output"
