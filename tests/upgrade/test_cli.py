@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 from pathlib import Path
 
@@ -10,6 +11,17 @@ from typer.testing import CliRunner
 from labctl.cli.main import app
 from tests.support.fake_kube import FakeKube, now_iso
 from tests.upgrade import clusters
+
+
+def _usage_code() -> int:
+    """Issue 15's table makes usage errors exit 64; before it is merged, Typer's own 2."""
+    try:
+        return int(importlib.import_module("labctl.cli.exit_codes").EXIT_USAGE)
+    except ImportError:
+        return 2
+
+
+EXIT_USAGE = _usage_code()
 
 ROOT = Path(__file__).parents[2]
 HOMELAB = ROOT / "examples" / "snapshots" / "homelab"
@@ -45,6 +57,12 @@ def test_json_and_markdown() -> None:
     assert [s["to"] for s in body["steps"]] == ["1.29", "1.30"]
     assert body["steps"][0]["nodes"][0]["role"] == "control plane (first)"
     assert body["blocked"] and body["blockers"]
+    assert {
+        "area": "tree",
+        "message": "no tree given: its manifests and chart pins are not checked",
+        "blocks": False,
+        "fix": "",
+    } in body["before"]
     code, out = labctl(*base, "-o", "markdown")
     assert out.startswith("# Kubernetes upgrade 1.28.15 -> 1.30\n")
     assert "## Step 2: 1.29 -> 1.30 (blocked)" in out and "```sh" in out
@@ -180,6 +198,36 @@ def test_node_upgrade_refuses_a_blocked_step(fake: FakeKube, kubeconfig: Path) -
     assert node is not None and not node["spec"].get("unschedulable")
 
 
+def test_node_upgrade_refuses_while_metallb_address_pools_remain(
+    fake: FakeKube, kubeconfig: Path
+) -> None:
+    """Read live: the CRD's storedVersions and the AddressPool itself, at the served version."""
+    seed(fake)
+    fake.store.pop(("FlowSchema", "", "team-a"))
+    control_plane_at_1_29(fake)
+    fake.add(
+        {
+            "apiVersion": "metallb.io/v1beta1",
+            "kind": "AddressPool",
+            "metadata": {"name": "lan", "namespace": "metallb-system"},
+            "spec": {"protocol": "layer2", "addresses": ["192.0.2.240/28"]},
+        },
+        {
+            "apiVersion": "apiextensions.k8s.io/v1",
+            "kind": "CustomResourceDefinition",
+            "metadata": {"name": "addresspools.metallb.io"},
+            "spec": {"group": "metallb.io", "names": {"kind": "AddressPool"}, "versions": []},
+            "status": {"storedVersions": ["v1beta1"]},
+        },
+    )
+    code, out = upgrade_node(kubeconfig)
+    assert code == 3, out
+    assert "AddressPool metallb-system/lan uses metallb.io/v1beta1" in out
+    assert "CustomResourceDefinition addresspools.metallb.io uses metallb.io/v1beta1" in out
+    node = fake.get("Node", "worker01")
+    assert node is not None and not node["spec"].get("unschedulable")
+
+
 def test_node_upgrade_refuses_to_skip_a_minor(fake: FakeKube, kubeconfig: Path) -> None:
     seed(fake)
     code, out = labctl(
@@ -200,3 +248,28 @@ def test_node_dry_run_shows_the_plans_and_changes_nothing(fake: FakeKube, kubeco
     code, out = upgrade_node(kubeconfig, "--continue", "--dry-run")
     assert code == 0 and "Plan: finish the upgrade of node worker01" in out
     assert not fake.calls("PATCH")
+
+
+def test_a_snapshot_without_any_version_is_a_usage_error(tmp_path: Path) -> None:
+    (tmp_path / "nodes.json").write_text('{"apiVersion": "v1", "kind": "List", "items": []}')
+    code, out = labctl("upgrade", "plan", "--to", "1.29", "--snapshot", str(tmp_path))
+    assert code == EXIT_USAGE and "the API server's version is unknown" in out
+
+
+def test_docs_upgrade_md_holds_the_homelab_plan_as_the_command_prints_it() -> None:
+    code, out = labctl(
+        "upgrade",
+        "plan",
+        "--to",
+        "1.34",
+        "--snapshot",
+        str(HOMELAB),
+        "--tree",
+        str(TREE),
+        "-o",
+        "markdown",
+    )
+    assert code == 3
+    nested = "\n".join("##" + line if line.startswith("#") else line for line in out.splitlines())
+    doc = (ROOT / "docs" / "upgrade.md").read_text()
+    assert nested in doc, "docs/upgrade.md's example is out of date: paste the command's output"

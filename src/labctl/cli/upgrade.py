@@ -1,7 +1,8 @@
 """`labctl upgrade plan|node`: Kubernetes minor upgrades, planned, checked and driven per node.
 
-Exit codes: 0 done (or nothing blocks the plan), 1 failed, 2 usage, 3 a step is blocked or the
-plan was refused, 4 cluster/API error, 5 timed out (a node never came back Ready).
+Exit codes (docs/operations.md has the table): 0 done (or nothing blocks the plan), 1 failed,
+3 a step is blocked or the plan was refused, 4 cluster/API error, 5 timed out (a node never
+came back Ready); a bad --to or folder is a usage error.
 """
 
 from __future__ import annotations
@@ -131,12 +132,13 @@ def _build(
     try:
         return build_plan(inputs)
     except PlanError as error:
-        raise typer.BadParameter(str(error), param_hint="--to") from None
+        hint = "--to" if str(error).startswith("--to") else None
+        raise typer.BadParameter(str(error), param_hint=hint) from None
 
 
 @app.command()
 def node(
-    name: Annotated[str, typer.Argument(help="The node to upgrade.")],
+    name: Annotated[str, typer.Argument(help="The node to upgrade.", metavar="NODE")],
     to: To,
     continue_: Annotated[
         bool,
@@ -156,11 +158,12 @@ def node(
     context: Context = None,
     request_timeout: RequestTimeout = 10.0,
 ) -> None:
-    """Upgrade NODE to --to: plan, drain (with its preflight), pause for the node's commands,
-    then verify the kubelet's version and Ready, uncordon, and wait for its workloads.
+    """Upgrade NODE one minor version: drain, pause for its commands, verify, uncordon.
 
-    Without a terminal the pause ends the command: run the printed commands on the node, then
-    run it again with --continue."""
+    Plans first (the step must not be blocked), drains with the preflight of `labctl node
+    drain`, prints the commands to run on the node and waits for you; without a terminal it
+    stops there: run them, then the same command with --continue, which waits until the
+    kubelet reports the new version and is Ready, uncordons, and waits for its workloads."""
     from labctl.actions import drain
     from labctl.actions.kube import get_json
     from labctl.kubeversion import Version, VersionError
@@ -233,7 +236,7 @@ def _node_entry(
             f"(start with --to {first.target.minor_name}: {first.title})"
         )
         raise typer.Exit(EXIT_REFUSED)
-    _refuse_blocked(step, force, reason)
+    _refuse_blocked(upgrade, step, force, reason)
     if entry.role == WORKER and Version.parse(upgrade.apiserver) < upgrade.target:
         err(
             f"refused: kube-apiserver is still {upgrade.apiserver}: upgrade the control plane "
@@ -244,10 +247,14 @@ def _node_entry(
     return entry
 
 
-def _refuse_blocked(step: UpgradeStep, force: bool, reason: str | None) -> None:
-    """Refuse a blocked step. Drain refusals are per node: this node's are judged by its drain
-    plan (--force --reason there), other nodes' do not stop this one."""
-    blockers = [b for b in step.blockers if not b.startswith("drain ")]
+def _refuse_blocked(
+    upgrade: UpgradePlan, step: UpgradeStep, force: bool, reason: str | None
+) -> None:
+    """Refuse what blocks the cluster now (skew, removed component APIs) or this step. Drain
+    refusals are per node: this node's are judged by its drain plan (--force --reason there),
+    other nodes' do not stop this one."""
+    blockers = [f.message + (f": {f.fix}" if f.fix else "") for f in upgrade.before if f.blocks]
+    blockers += [b for b in step.blockers if not b.startswith("drain ")]
     if blockers and not (force and reason and reason.strip()):
         err(f"refused: step {step.title} is blocked: " + "; ".join(blockers))
         err("override with --force --reason TEXT")

@@ -1,7 +1,7 @@
 """`labctl validate DIR`: check a rendered GitOps tree (schemas, rules, policy, references,
 the sync order), with `--charts` over the objects its Helm charts render too.
 
-Exit codes (docs/validate.md): 0 clean, 1 findings, 2 bad usage (a missing directory, an
+Exit codes (docs/validate.md): 0 clean, 1 findings, 64 bad usage (a missing directory, an
 unknown validator or output, an unreadable --kubernetes-version), 69 part of the tree was not
 checked (a tool or a chart was missing; the message names it).
 """

@@ -45,6 +45,8 @@ class ApiUse:
     object: str  # Kind namespace/name
     source: str  # "tree FILE", "live (written by MANAGER)", ...
     fix: str
+    # Only an old record: the tree already writes a newer version, Argo CD's sync rewrites it.
+    stale: bool = False
 
 
 def tree_uses(tree: Iterable[TreeObject]) -> list[ApiUse]:
@@ -117,12 +119,14 @@ def _live_use(
     key = (kind, str(meta.get("namespace") or ""), str(meta.get("name")))
     app = _argocd_app(obj)
     source = f"live, written by {writer}"
+    stale = False
     if app is not None:
         tree_item = in_tree.get(key)
         if tree_item is not None:
             fix = f"Argo CD app {app}: change apiVersion to {row.replacement} in {tree_item.path}"
             # The tree moved past this removal (its own version may go later: found then).
             if str(tree_item.obj.get("apiVersion")) != row.api_version:
+                stale = True
                 fix = (
                     f"Argo CD app {app}: {tree_item.path} already uses "
                     f"{tree_item.obj.get('apiVersion')}; sync it so the object is rewritten"
@@ -133,7 +137,7 @@ def _live_use(
             )
     else:
         fix = f"update {writer} to write {row.replacement} (kubectl-convert --output-version)"
-    return ApiUse(row, kind, _ref(obj), source, fix)
+    return ApiUse(row, kind, _ref(obj), source, fix, stale)
 
 
 def _stored_crd_uses(snap: Snapshot) -> list[ApiUse]:

@@ -80,13 +80,14 @@ def versions(snap: Snapshot) -> Versions:
         meta = pod.get("metadata") or {}
         if meta.get("namespace") != STATIC_POD_NAMESPACE:
             continue
-        component = (meta.get("labels") or {}).get("component") or str(meta.get("name", ""))
         node = str((pod.get("spec") or {}).get("nodeName") or "?")
+        # kubeadm's static pods: label `component`, name `<component>-<node>`
+        label = (meta.get("labels") or {}).get("component")
         tag = _image_tag(pod)
         if tag is None:
             continue
         for name in ("kube-apiserver", "kube-controller-manager", "kube-scheduler", "etcd"):
-            if not component.startswith(name):
+            if label != name and meta.get("name") != f"{name}-{node}":
                 continue
             if name == "etcd":
                 etcd[node] = tag

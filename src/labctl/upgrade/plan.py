@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from labctl.actions import drain
+from labctl.actions.plan import Plan
 from labctl.checks import etcd as etcd_check
 from labctl.cluster.snapshot import Snapshot, parse_time
 from labctl.kubeversion import Version, VersionError
@@ -31,7 +32,7 @@ CONTROL_PLANE_LABEL = "node-role.kubernetes.io/control-plane"
 
 @dataclass(frozen=True)
 class Finding:
-    area: str  # skew, api, chart, crd, etcd, velero
+    area: str  # skew, api, tree, chart, crd, etcd, velero
     message: str
     blocks: bool = False
     fix: str = ""
@@ -106,11 +107,42 @@ class PlanError(ValueError):
     """The plan cannot be made (bad target, no version known); the message says why."""
 
 
-def build_plan(inputs: PlanInputs) -> UpgradePlan:
+@dataclass(frozen=True)
+class _Cluster:
+    """What every step reads, worked out once: versions, API uses, each node's drain plan."""
+
+    snap: Snapshot
+    found: Versions
+    inputs: PlanInputs
+    now: datetime
+    uses: list[apis.ApiUse]
+    missing: list[str]  # kinds with removed APIs that were not collected
+    drains: dict[str, Plan]
+
+
+def _cluster(inputs: PlanInputs) -> _Cluster:
     snap = inputs.cluster
-    found = versions(snap)
+    live, missing = apis.live_uses(snap, inputs.tree)
+    pods = snap.items("pods") or []
+    budgets = snap.items("poddisruptionbudgets.policy") or []
+    drains = {}
+    for node in snap.items("nodes") or []:
+        name = str(node["metadata"]["name"])
+        on_node = [p for p in pods if (p.get("spec") or {}).get("nodeName") == name]
+        drains[name] = drain.plan_drain(drain.DrainInputs(node, on_node, budgets))
+    uses = [*apis.tree_uses(inputs.tree), *live]
+    now = inputs.now or snap.taken_at
+    return _Cluster(snap, versions(snap), inputs, now, uses, missing, drains)
+
+
+def build_plan(inputs: PlanInputs) -> UpgradePlan:
+    cluster = _cluster(inputs)
+    found = cluster.found
     if not found.apiservers:
-        raise PlanError("the API server's version is unknown (no /version, no kube-apiserver pod)")
+        raise PlanError(
+            "the API server's version is unknown: no serverVersion in snapshot.json and no "
+            "kube-apiserver pod (add pods.json, or take the snapshot with labctl snapshot save)"
+        )
     apiserver = min(found.apiservers.values())
     lowest_kubelet = min(found.kubelets.values(), default=apiserver)
     start = min(apiserver, lowest_kubelet)
@@ -120,14 +152,13 @@ def build_plan(inputs: PlanInputs) -> UpgradePlan:
             f"--to {target.minor_name} is not newer than the running {start.minor_name} "
             f"(kube-apiserver {apiserver}, lowest kubelet {lowest_kubelet})"
         )
-    now = inputs.now or snap.taken_at
-    before = _before(snap, found, inputs, start, now)
+    before = _before(cluster, start)
     steps = []
     minor = Version(start.major, start.minor)
     number = 1
     while minor < Version(target.major, target.minor):
         nxt = minor.next_minor()
-        steps.append(_step(number, minor, nxt, snap, found, inputs, now))
+        steps.append(_step(cluster, number, minor, nxt))
         minor, number = nxt, number + 1
     notes = (
         f"removed APIs: {SOURCE} (read {READ_ON})",
@@ -139,24 +170,24 @@ def build_plan(inputs: PlanInputs) -> UpgradePlan:
 # --- before the first step -------------------------------------------------------------------
 
 
-def _before(
-    snap: Snapshot, found: Versions, inputs: PlanInputs, start: Version, now: datetime
-) -> tuple[Finding, ...]:
+def _before(cluster: _Cluster, start: Version) -> tuple[Finding, ...]:
+    found = cluster.found
     out = [
         Finding("skew", problem, blocks=True)
         for problem in skew.current_problems(
             found.apiservers, found.kubelets, found.proxies, found.controllers
         )
     ]
-    live, missing = apis.live_uses(snap, inputs.tree)
-    for use in [*apis.tree_uses(inputs.tree), *live]:
+    for use in cluster.uses:
         removed = use.api.removed_in
         if removed is None:
             out.append(_api_finding(use, f"{use.api.note}", blocks=True))
         elif Version.parse(removed) <= start:
             out.append(_api_finding(use, f"already removed in {removed}", blocks=False))
+    if not cluster.inputs.tree:
+        out.append(Finding("tree", "no tree given: its manifests and chart pins are not checked"))
     relevant = _relevant_families(start)
-    missing = [m for m in missing if m in relevant]
+    missing = [m for m in cluster.missing if m in relevant]
     if missing:
         out.append(
             Finding(
@@ -186,24 +217,17 @@ def _api_finding(use: apis.ApiUse, why: str, blocks: bool) -> Finding:
 # --- one step --------------------------------------------------------------------------------
 
 
-def _step(
-    number: int,
-    source: Version,
-    target: Version,
-    snap: Snapshot,
-    found: Versions,
-    inputs: PlanInputs,
-    now: datetime,
-) -> UpgradeStep:
+def _step(cluster: _Cluster, number: int, source: Version, target: Version) -> UpgradeStep:
+    found, inputs, snap = cluster.found, cluster.inputs, cluster.snap
     findings: list[Finding] = []
-    findings += _removed_apis(inputs, snap, target)
+    findings += _removed_apis(cluster.uses, target)
     findings += _charts(inputs, source, target)
     findings += _crds(inputs, snap, source, target)
     already = {n: max(v, source) for n, v in found.kubelets.items()}
     findings += [Finding("skew", p, blocks=True) for p in skew.step_problems(target, already)]
-    findings += _etcd(snap, found, now, first=number == 1)
+    findings += _etcd(snap, found, cluster.now, first=number == 1)
     findings += _etcd_minor(found, source, target)
-    findings += _velero(snap, now)
+    findings += _velero(snap, cluster.now)
     oldest, newest = min(found.apiservers.values()), max(found.apiservers.values())
     if newest < target:
         control_plane = (
@@ -214,24 +238,16 @@ def _step(
         control_plane = "kubeadm upgrade node on the control-plane nodes still behind"
     else:
         control_plane = f"control plane already at {oldest}"
-    nodes = _nodes(snap, found, source, target, newest < target)
+    nodes = _nodes(cluster, source, target, newest < target)
     return UpgradeStep(number, source, target, control_plane, tuple(findings), tuple(nodes))
 
 
-def _removed_apis(inputs: PlanInputs, snap: Snapshot, target: Version) -> list[Finding]:
-    live, _missing = apis.live_uses(snap, inputs.tree)
+def _removed_apis(uses: list[apis.ApiUse], target: Version) -> list[Finding]:
     out = []
-    for use in [*apis.tree_uses(inputs.tree), *live]:
+    for use in uses:
         if use.api.removed_in == target.minor_name:
-            out.append(
-                _api_finding(use, f"removed in {target.minor_name}", blocks=not _only_stale(use))
-            )
+            out.append(_api_finding(use, f"removed in {target.minor_name}", blocks=not use.stale))
     return out
-
-
-def _only_stale(use: apis.ApiUse) -> bool:
-    # The tree already writes the new version: Argo CD's next sync rewrites the object.
-    return "already uses" in use.fix
 
 
 def _charts(inputs: PlanInputs, source: Version, target: Version) -> list[Finding]:
@@ -377,17 +393,15 @@ def _velero(snap: Snapshot, now: datetime) -> list[Finding]:
 
 
 def _nodes(
-    snap: Snapshot, found: Versions, source: Version, target: Version, control_plane_moves: bool
+    cluster: _Cluster, source: Version, target: Version, control_plane_moves: bool
 ) -> list[NodeStep]:
-    nodes = snap.items("nodes") or []
-    pods = snap.items("pods") or []
-    budgets = snap.items("poddisruptionbudgets.policy") or []
+    nodes = cluster.snap.items("nodes") or []
     ordered = sorted(nodes, key=lambda n: (not _is_control_plane(n), str(n["metadata"]["name"])))
     out = []
     first_done = not control_plane_moves
     for node in ordered:
         name = str(node["metadata"]["name"])
-        kubelet = found.kubelets.get(name)
+        kubelet = cluster.found.kubelets.get(name)
         if kubelet is not None and kubelet >= target:
             continue
         if _is_control_plane(node):
@@ -395,8 +409,7 @@ def _nodes(
             first_done = True
         else:
             role = commands.WORKER
-        on_node = [p for p in pods if (p.get("spec") or {}).get("nodeName") == name]
-        preflight = drain.plan_drain(drain.DrainInputs(node, on_node, budgets))
+        preflight = cluster.drains[name]
         os_image = str(((node.get("status") or {}).get("nodeInfo") or {}).get("osImage", ""))
         out.append(
             NodeStep(

@@ -57,7 +57,7 @@ def to_text(plan: UpgradePlan, commands: bool = True) -> str:
     lines = [
         f"Upgrade plan: {plan.apiserver} -> {plan.target.minor_name} "
         f"(kube-apiserver {plan.apiserver}, lowest kubelet {plan.lowest_kubelet}), "
-        f"{len(plan.steps)} steps",
+        f"{len(plan.steps)} step{'s' * (len(plan.steps) != 1)}",
     ]
     if plan.before:
         lines.append("Before the first step:")

@@ -22,7 +22,7 @@ from __future__ import annotations
 from typing import Any
 
 from labctl.config.cluster import BackupTarget, ClusterConfig
-from labctl.platform.objects import labels, meta
+from labctl.platform.objects import labels, meta, resources
 
 Obj = dict[str, Any]
 
@@ -91,7 +91,14 @@ def pod_spec(config: ClusterConfig) -> Obj:
             {"name": volume, "mountPath": f"/credentials/{target.name}", "readOnly": True}
         )
     pki: Obj = {"name": "etcd-pki", "mountPath": PKI, "readOnly": True}
-    root = {"runAsUser": 0, "allowPrivilegeEscalation": False, "readOnlyRootFilesystem": True}
+    # Root, for the key files (root's, mode 0600) and etcdctl's 0600 snapshot; nothing else.
+    root = {
+        "runAsUser": 0,
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    small = resources("50m", "64Mi", cpu_limit="1", memory_limit="256Mi")
     return {
         "hostNetwork": True,
         "dnsPolicy": "ClusterFirstWithHostNet",
@@ -99,13 +106,15 @@ def pod_spec(config: ClusterConfig) -> Obj:
         "tolerations": [{"key": CONTROL_PLANE, "operator": "Exists", "effect": "NoSchedule"}],
         "restartPolicy": "Never",
         "automountServiceAccountToken": False,
+        "securityContext": {"seccompProfile": {"type": "RuntimeDefault"}},
         "initContainers": [
             {
                 "name": "save",
                 "image": config.images.etcd,  # etcdctl, etcdutl; distroless: no shell
                 "command": ["etcdctl", *_etcdctl_flags(), "snapshot", "save", f"{WORK}/etcd.db"],
                 "volumeMounts": [pki, *mounts],
-                "securityContext": root,  # the key files are root's, mode 0600
+                "securityContext": root,
+                "resources": small,
             },
             {
                 "name": "verify",
@@ -113,6 +122,7 @@ def pod_spec(config: ClusterConfig) -> Obj:
                 "command": ["etcdutl", "snapshot", "status", f"{WORK}/etcd.db", "-w", "json"],
                 "volumeMounts": mounts,
                 "securityContext": root,
+                "resources": small,
             },
         ],
         "containers": [
@@ -124,6 +134,8 @@ def pod_spec(config: ClusterConfig) -> Obj:
                 "env": [{"name": "HOME", "value": HOME}],
                 "volumeMounts": [*ship_mounts, {"name": "home", "mountPath": HOME}],
                 "securityContext": root,
+                # aws s3 cp uploads in parts, a few at a time
+                "resources": resources("100m", "128Mi", cpu_limit="1", memory_limit="512Mi"),
             }
         ],
         "volumes": [*volumes, {"name": "home", "emptyDir": {}}],
