@@ -228,6 +228,9 @@ class Cluster:
                     "replicas": replicas,
                     "serviceName": name,
                     "selector": {"matchLabels": labels},
+                    # The API server requires the template's labels to match the selector;
+                    # the quorum preflight reads them (app.kubernetes.io/name: vault).
+                    "template": {"metadata": {"labels": labels}},
                 },
                 "status": {
                     "observedGeneration": 2,

@@ -273,3 +273,12 @@ def test_docs_upgrade_md_holds_the_homelab_plan_as_the_command_prints_it() -> No
     nested = "\n".join("##" + line if line.startswith("#") else line for line in out.splitlines())
     doc = (ROOT / "docs" / "upgrade.md").read_text()
     assert nested in doc, "docs/upgrade.md's example is out of date: paste the command's output"
+
+
+def test_the_offline_plan_refuses_a_drain_that_loses_vault_quorum() -> None:
+    """The homelab's two Vault voters tolerate no failure: neither node may be drained."""
+    code, out = labctl("upgrade", "plan", "--to", "1.29", "--snapshot", str(HOMELAB))
+    assert code == 3
+    refused = [line for line in out.splitlines() if "would lose quorum" in line]
+    assert any("drain k8s-worker04: evicting vault/vault-1" in line for line in refused)
+    assert all("run an odd number of at least 3" in line for line in refused)

@@ -65,11 +65,19 @@ class Loss:
             if reason != "terminating"
         ]
         fix = f" ({'; '.join(first)})" if first else ""
+        # With every member working, no member can come back: the cluster is too small to
+        # lose one (2 voters need both); only more members make this drain safe.
+        remedy = (
+            f"Bring the other members back first{fix}, then drain"
+            if group.not_working
+            else f"{group.members} members tolerate no failure: run an odd number of at least 3 "
+            "(vault.replicas in cluster.yaml), then drain"
+        )
         return (
             f"{group.what} of StatefulSet {group.workload} would keep {self.left} of "
             f"{group.members} members working, below its quorum of {group.size}"
             + (f"; not working now: {down}" if down else "")
-            + f". Bring the other members back first{fix}, then drain"
+            + f". {remedy}"
         )
 
 

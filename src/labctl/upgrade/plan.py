@@ -120,16 +120,43 @@ class _Cluster:
     drains: dict[str, Plan]
 
 
+def _owner(pod: dict[str, Any]) -> tuple[str, str] | None:
+    """The (namespace, name) of the StatefulSet that controls `pod`, if one does."""
+    meta = pod.get("metadata") or {}
+    for ref in meta.get("ownerReferences") or []:
+        if ref.get("controller") and ref.get("kind") == "StatefulSet":
+            return str(meta.get("namespace", "")), str(ref.get("name"))
+    return None
+
+
+def _quorum_inputs(
+    on_node: list[dict[str, Any]], pods: list[dict[str, Any]], statefulsets: list[dict[str, Any]]
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """As `drain.read_inputs` reads them live: the StatefulSets with a pod on the node, and
+    all of their pods, so the offline plan refuses what would break a quorum (Vault's Raft)."""
+    owners = {o for p in on_node if (o := _owner(p))}
+    sets = [
+        s
+        for s in statefulsets
+        if (str((s.get("metadata") or {}).get("namespace", "")), str(s["metadata"]["name"]))
+        in owners
+    ]
+    peers = [p for p in pods if _owner(p) in owners]
+    return sets, peers
+
+
 def _cluster(inputs: PlanInputs) -> _Cluster:
     snap = inputs.cluster
     live, missing = apis.live_uses(snap, inputs.tree)
     pods = snap.items("pods") or []
     budgets = snap.items("poddisruptionbudgets.policy") or []
+    statefulsets = snap.items("statefulsets.apps") or []
     drains = {}
     for node in snap.items("nodes") or []:
         name = str(node["metadata"]["name"])
         on_node = [p for p in pods if (p.get("spec") or {}).get("nodeName") == name]
-        drains[name] = drain.plan_drain(drain.DrainInputs(node, on_node, budgets))
+        sets, peers = _quorum_inputs(on_node, pods, statefulsets)
+        drains[name] = drain.plan_drain(drain.DrainInputs(node, on_node, budgets, sets, peers))
     uses = [*apis.tree_uses(inputs.tree), *live]
     now = inputs.now or snap.taken_at
     return _Cluster(snap, versions(snap), inputs, now, uses, missing, drains)
