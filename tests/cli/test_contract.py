@@ -5,9 +5,6 @@ code docs/operations.md's table gives it (`labctl.cli.exit_codes`), say what is 
 words the case lists, in a few lines on stderr, and never show a traceback (a subprocess sees
 what a person sees: Typer's pretty traceback included). The cases run in parallel, a few at a
 time, while one module-wide FakeKube answers those that need a cluster.
-
-Cases other branches fix carry `owner` ("issue N: the item"): they are xfail(strict=False) here
-until that branch is merged, then they must pass (the lead removes the mark).
 """
 
 from __future__ import annotations
@@ -27,12 +24,12 @@ import yaml
 
 from labctl.cli.exit_codes import (
     EXIT_CLUSTER,
+    EXIT_CRITICAL,
     EXIT_FAILED,
     EXIT_INVALID,
     EXIT_OK,
     EXIT_REFUSED,
     EXIT_UNAVAILABLE,
-    EXIT_UNKNOWN,
     EXIT_USAGE,
 )
 from tests.actions.objects import node, pod
@@ -51,7 +48,6 @@ class Case:
     args: tuple[str, ...]
     code: int
     says: tuple[str, ...] = ()  # substrings of stdout + stderr
-    owner: str | None = None  # "issue N: item" while another branch fixes it
     max_stderr_lines: int = 4  # one clear error (Click's usage errors take 4 lines)
     not_says: tuple[str, ...] = ()  # regular expressions, on the text with spaces squeezed
     path: str | None = None  # PATH for the command (a tool made missing)
@@ -61,34 +57,31 @@ def case(id: str, *args: str, code: int, says: tuple[str, ...] = (), **kw: objec
     return Case(id, args, code, says, **kw)  # type: ignore[arg-type]
 
 
-ISSUE_10 = "issue 10: validate's exit codes and --kubernetes-version"
-ISSUE_12 = "issue 12: vault tracebacks and recover-raft --dry-run"
-ISSUE_13 = "issue 13: health/snapshot tracebacks and non-snapshot folders"
-ISSUE_14 = "issue 14: recover's Vault state, troubleshoot's next step"
-
 CASES = [
     # --- tracebacks become one line and a documented code
     case("vault-cluster-unreachable", "vault", "status", "--kubeconfig", "kc-closed-port",
-         code=EXIT_CLUSTER, owner=ISSUE_12),
+         code=EXIT_CLUSTER),
     case("vault-https-to-http", "vault", "status", "--address", "http-to-https",
-         code=EXIT_CLUSTER, owner=ISSUE_12),
+         code=EXIT_CLUSTER),
     case("argocd-malformed-kubeconfig", "argocd", "list", "--kubeconfig", "kc-not-yaml",
          code=EXIT_CLUSTER, says=("cannot load a kubeconfig from kc-not-yaml", "not valid YAML")),
     case("health-malformed-kubeconfig", "health", "--kubeconfig", "kc-wrong-shape",
          code=EXIT_CLUSTER, says=("not a kubeconfig",)),
     case("health-write-into-missing-folder", "health", "--snapshot", str(SNAPSHOT),
          "-o", "prometheus", "--write", "nope/dir/x.prom",
-         code=EXIT_USAGE, says=("nope/dir",), owner=ISSUE_13),
+         code=EXIT_USAGE, says=("nope/dir",)),
     case("init-into-missing-folder", "init", "nope/dir/cluster.yaml",
          code=EXIT_USAGE, says=("nope/dir", "does not exist")),
     case("render-output-is-a-file", "render", "cluster.yaml", "-o", "cluster.yaml",
          code=EXIT_USAGE, says=("cluster.yaml is a file",)),
+    # Core kinds unknown; Velero's kinds are served and empty, so "no schedule" is critical
+    # (critical wins over unknown). The point: no traceback, one line per gap at most.
     case("health-404-for-core-kinds", "health", "--kubeconfig", "kc-404",
-         code=EXIT_UNKNOWN, owner=ISSUE_13, max_stderr_lines=12),
+         code=EXIT_CRITICAL, max_stderr_lines=12),
     # --- wrong answers
     case("recover-vault-unreadable-is-not-ok", "recover", "--kubeconfig", "kc-fake", "--dry-run",
          code=EXIT_FAILED, says=("could not be read",), not_says=(r"1\. Vault ok",),
-         owner=ISSUE_14, max_stderr_lines=20),
+         max_stderr_lines=20),
     *(
         case(f"checks-output-{fmt}", "checks", "-o", fmt, code=EXIT_USAGE, says=("table or json",))
         for fmt in ("junit", "prometheus", "bogus")
@@ -99,19 +92,19 @@ CASES = [
          code=EXIT_INVALID, says=("duplicate key 'name' at lines 8 and 9",)),
     case("validate-kubernetes-version-banana", "validate", str(RENDERED), "--only",
          "cross-reference", "--kubernetes-version", "banana",
-         code=EXIT_USAGE, says=("banana",), owner=ISSUE_10),
+         code=EXIT_USAGE, says=("banana",)),
     case("health-snapshot-empty-folder", "health", "--snapshot", "empty",
-         code=EXIT_USAGE, says=("not a snapshot",), owner=ISSUE_13),
+         code=EXIT_USAGE, says=("not a snapshot",)),
     case("health-snapshot-rendered-tree", "health", "--snapshot", str(RENDERED),
-         code=EXIT_USAGE, says=("not a snapshot",), owner=ISSUE_13),
+         code=EXIT_USAGE, says=("not a snapshot",)),
     case("troubleshoot-next-step-is-not-itself", "troubleshoot", "pod", "web-1", "-n", "apps",
          "--kubeconfig", "kc-fake", code=EXIT_OK,
-         not_says=(r"next: labctl troubleshoot pod (-n apps )?web-1",), owner=ISSUE_14),
+         not_says=(r"next: labctl troubleshoot pod (-n apps )?web-1",)),
     # --- one meaning per exit code
     case("health-usage-error", "health", "--snapshot", str(SNAPSHOT), "--only", "dns",
          code=EXIT_USAGE, says=("unknown area dns",)),
     case("validate-tool-missing", "validate", str(RENDERED), "--only", "promtool",
-         code=EXIT_UNAVAILABLE, says=("promtool",), path="", owner=ISSUE_10,
+         code=EXIT_UNAVAILABLE, says=("promtool",), path="",
          max_stderr_lines=6),
     case("validate-missing-directory", "validate", "no-such-dir", code=EXIT_USAGE,
          says=("no-such-dir",)),
@@ -125,7 +118,7 @@ CASES = [
          "postgresql://nobody@127.0.0.1:1/none", "--request-timeout", "1", "--timeout", "5",
          code=EXIT_CLUSTER, says=("127.0.0.1",)),
     case("recover-raft-has-dry-run", "vault", "recover-raft", "-h", code=EXIT_OK,
-         says=("--dry-run",), owner=ISSUE_12),
+         says=("--dry-run",)),
     case("dash-h-is-help", "db", "dump", "-h", code=EXIT_OK, says=("Usage: labctl db dump",)),
     case("validate-json-camel-case", "validate", str(RENDERED), "--only", "cross-reference",
          "-o", "json", code=EXIT_OK, says=('"exitCode": 0', '"loadSeconds"')),
@@ -133,7 +126,7 @@ CASES = [
     case("thousands-of-problems-capped", "render", "many-problems.yaml", "-o", "out",
          code=EXIT_INVALID, says=("600 problems", "... and 580 more"), max_stderr_lines=23),
     case("snapshot-save-unreachable-leaves-nothing", "snapshot", "save", "snap-closed",
-         "--kubeconfig", "kc-closed-port", code=EXIT_CLUSTER, owner=ISSUE_13),
+         "--kubeconfig", "kc-closed-port", code=EXIT_CLUSTER),
 ]  # fmt: skip
 
 
@@ -244,11 +237,7 @@ def _unreadable_vault_and_a_crashing_pod(fake: FakeKube) -> None:
     fake.add(crashing)
 
 
-def _marks(case: Case) -> list[pytest.MarkDecorator]:
-    return [pytest.mark.xfail(reason=case.owner, strict=False)] if case.owner else []
-
-
-@pytest.mark.parametrize("case", [pytest.param(c, id=c.id, marks=_marks(c)) for c in CASES])
+@pytest.mark.parametrize("case", [pytest.param(c, id=c.id) for c in CASES])
 def test_the_contract(case: Case, ran: dict[str, Ran]) -> None:
     result = ran[case.id]
     both = result.stdout + result.stderr
@@ -264,8 +253,6 @@ def test_the_contract(case: Case, ran: dict[str, Ran]) -> None:
 
 def test_a_failed_snapshot_save_leaves_no_folder(ran: dict[str, Ran]) -> None:
     result = ran["snapshot-save-unreachable-leaves-nothing"]
-    if result.code != EXIT_CLUSTER:
-        pytest.xfail(ISSUE_13)
     assert not (result.folder / "snap-closed").exists()
 
 

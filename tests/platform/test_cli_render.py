@@ -38,7 +38,7 @@ def test_render_reports_every_problem_and_exits_65(tmp_path: Path) -> None:
     config.write_text(text.replace("acme_server: production", "acme_server: prod"))
     result = CliRunner().invoke(app, ["render", str(config), "-o", str(tmp_path / "out")])
     assert result.exit_code == EXIT_INVALID
-    assert "2 problem(s)" in result.output
+    assert "2 problems" in result.output
     assert "vault.replicas 4 is even" in result.output
     assert "(did you mean 'production'?)" in result.output
     assert not (tmp_path / "out").exists()

@@ -124,7 +124,7 @@ def test_an_unreadable_kubernetes_version_is_a_usage_error(tmp_path: Path, versi
 def test_a_missing_directory_is_a_usage_error(tmp_path: Path) -> None:
     result = runner.invoke(app, ["validate", str(tmp_path / "nope")])
     assert result.exit_code == EXIT_USAGE
-    assert "Invalid value for 'directory'" in result.output
+    assert "Invalid value for 'DIR'" in result.output
 
 
 def test_piped_output_has_no_progress_and_says_charts_were_not_checked(tmp_path: Path) -> None:

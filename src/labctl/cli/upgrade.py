@@ -151,7 +151,11 @@ def node(
     force: Force = False,
     reason: Reason = None,
     timeout: Annotated[
-        float, typer.Option("--timeout", help="Give up each phase after this many seconds.")
+        float,
+        typer.Option(
+            "--timeout",
+            help="Seconds to wait for the drain, and again for the node and its workloads to be back.",
+        ),
     ] = 900.0,
     poll_interval: Annotated[float, typer.Option(hidden=True)] = 5.0,
     kubeconfig: Kubeconfig = None,
