@@ -154,7 +154,7 @@ def node(
         float,
         typer.Option(
             "--timeout",
-            help="Seconds to wait for the drain, and again for the node and its workloads to be back.",
+            help="Seconds to wait for the drain, then for the node and its workloads to be back.",
         ),
     ] = 900.0,
     poll_interval: Annotated[float, typer.Option(hidden=True)] = 5.0,
