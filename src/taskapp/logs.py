@@ -40,8 +40,17 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str, ensure_ascii=False)
 
 
+_last_second: tuple[int, str] = (-1, "")  # formatted once per second: most lines share it
+
+
 def _timestamp(created: float, msecs: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(msecs):03d}Z"
+    global _last_second
+    second, text = _last_second  # one read: a tuple is replaced whole, never half-updated
+    if second != int(created):
+        second = int(created)
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _last_second = (second, text)
+    return f"{text}.{int(msecs):03d}Z"
 
 
 class BatchingHandler(logging.Handler):
