@@ -11,6 +11,8 @@ import time
 from contextvars import ContextVar
 from typing import Any, TextIO
 
+import msgspec
+
 request_id: ContextVar[str | None] = ContextVar("taskapp_request_id", default=None)
 
 # Attributes every LogRecord has; anything else passed via `extra=` is copied into the JSON.
@@ -19,6 +21,17 @@ _STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {
     "asctime",
     "color_message",  # uvicorn's ANSI copy of msg
 }
+
+
+_encode = msgspec.json.Encoder(enc_hook=str).encode
+
+
+def _dumps(entry: dict[str, Any]) -> str:
+    """One compact JSON line; msgspec is several times faster than `json.dumps` for these."""
+    try:
+        return _encode(entry).decode()
+    except (TypeError, ValueError, UnicodeError):  # text no UTF-8 encoder takes, odd keys
+        return json.dumps(entry, default=str, separators=(",", ":"))
 
 
 class JsonFormatter(logging.Formatter):
@@ -37,11 +50,20 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exc"] = self.formatException(record.exc_info)
-        return json.dumps(entry, default=str, ensure_ascii=False)
+        return _dumps(entry)
+
+
+_last_second: tuple[int, str] = (-1, "")  # formatted once per second: most lines share it
 
 
 def _timestamp(created: float, msecs: float) -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(created)) + f".{int(msecs):03d}Z"
+    global _last_second
+    second, text = _last_second  # one read: a tuple is replaced whole, never half-updated
+    if second != int(created):
+        second = int(created)
+        text = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
+        _last_second = (second, text)
+    return f"{text}.{int(msecs):03d}Z"
 
 
 class BatchingHandler(logging.Handler):
@@ -123,7 +145,7 @@ def access(msg: str, fields: dict[str, Any]) -> None:
     if rid is not None:
         entry["request_id"] = rid
     entry.update(fields)
-    handler.append(json.dumps(entry, default=str, ensure_ascii=False))
+    handler.append(_dumps(entry))
 
 
 def _only_handler() -> BatchingHandler | None:

@@ -15,6 +15,7 @@ from starlette.staticfiles import StaticFiles
 
 from taskapp import __version__
 from taskapp.api import problems
+from taskapp.api.fast_path import FastPath
 from taskapp.api.main import routers
 from taskapp.api.middleware import RequestMiddleware
 from taskapp.auth import Authenticator
@@ -86,5 +87,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         metrics=metrics,
         max_body=settings.max_body_bytes,
         access_log=settings.access_log,
+        # CORS runs inside this middleware: with it on, every request takes FastAPI's path.
+        fast=None if settings.cors_origins else FastPath(app),
     )
     return app

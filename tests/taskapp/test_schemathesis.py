@@ -17,7 +17,7 @@ import pytest
 from tests.support.postgres import PostgresServer
 from tests.taskapp.support import BIN, running_server
 
-EXAMPLES = 40
+EXAMPLES = 80
 SEED = 16
 
 

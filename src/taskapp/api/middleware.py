@@ -8,15 +8,17 @@ memory stream to every request.
 
 from __future__ import annotations
 
+import itertools
 import logging
+import os
 import re
 import time
-import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from taskapp import logs
+from taskapp.api.fast_path import FastPath
 from taskapp.api.problems import MEDIA_TYPE, problem_body
 from taskapp.logs import request_id
 from taskapp.metrics import Metrics
@@ -46,6 +48,25 @@ def _is_json(content_type: str) -> bool:
     )
 
 
+class _RequestIds:
+    """32 hex digits: a random prefix per process and a counter. Unique, as uuid4 would be,
+    without a getrandom system call per request (ids are for finding log lines, not secrets)."""
+
+    def __init__(self) -> None:
+        self.reseed()
+        os.register_at_fork(after_in_child=self.reseed)  # workers must not share a prefix
+
+    def reseed(self) -> None:
+        self._prefix = os.urandom(8).hex()
+        self._counter = itertools.count()
+
+    def __call__(self) -> str:
+        return f"{self._prefix}{next(self._counter):016x}"
+
+
+_new_request_id = _RequestIds()
+
+
 class _Reject(Exception):
     def __init__(self, status: int, detail: str) -> None:
         self.status = status
@@ -54,9 +75,16 @@ class _Reject(Exception):
 
 class RequestMiddleware:
     def __init__(
-        self, app: ASGIApp, *, metrics: Metrics, max_body: int, access_log: bool = True
+        self,
+        app: ASGIApp,
+        *,
+        metrics: Metrics,
+        max_body: int,
+        access_log: bool = True,
+        fast: FastPath | None = None,
     ) -> None:
         self.app = app
+        self.fast = fast
         self.metrics = metrics
         self.max_body = max_body
         self.access_log = access_log
@@ -68,7 +96,7 @@ class RequestMiddleware:
         start = time.perf_counter()
         headers = dict(scope["headers"])
         incoming = headers.get(b"x-request-id", b"").decode("latin-1")
-        rid = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        rid = incoming if _REQUEST_ID.match(incoming) else _new_request_id()
         token = request_id.set(rid)
         path: str = scope["path"]
         is_api = path.startswith("/api/")
@@ -87,9 +115,16 @@ class RequestMiddleware:
             await send(message)
 
         try:
+            body = b""
             if is_api and scope["method"] in _BODY_METHODS:
-                receive = await self._checked_body(headers, receive)
-            await self.app(scope, receive, send_with_headers)
+                receive, body = await self._checked_body(headers, receive)
+            response = None
+            if self.fast is not None and is_api:
+                response = await self.fast.response(scope, body)
+            if response is not None:
+                await response(scope, receive, send_with_headers)
+            else:
+                await self.app(scope, receive, send_with_headers)
         except _Reject as reject:
             await self._send_problem(send_with_headers, reject.status, reject.detail)
         except Exception:
@@ -102,7 +137,9 @@ class RequestMiddleware:
             self._record(scope, state["status"], time.perf_counter() - start)
             request_id.reset(token)
 
-    async def _checked_body(self, headers: dict[bytes, bytes], receive: Receive) -> Receive:
+    async def _checked_body(
+        self, headers: dict[bytes, bytes], receive: Receive
+    ) -> tuple[Receive, bytes]:
         """Read the whole body (up to the limit) before the app sees it, or reject it."""
         length = headers.get(b"content-length")
         if length is not None and length.isdigit() and int(length) > self.max_body:
@@ -113,7 +150,7 @@ class RequestMiddleware:
         while more:
             message = await receive()
             if message["type"] != "http.request":
-                return receive  # the client left; let the app see the disconnect
+                return receive, b""  # the client left; let the app see the disconnect
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_body:
@@ -133,7 +170,7 @@ class RequestMiddleware:
                 return {"type": "http.request", "body": body, "more_body": False}
             return await receive()
 
-        return replay
+        return replay, body
 
     @staticmethod
     async def _send_problem(send: Send, status: int, detail: str) -> None:

@@ -160,11 +160,15 @@ async def _not_found(request: Request, exc: Exception) -> Response:
     return problem(404, f"There is no task {exc.task_id}.")
 
 
-async def _unavailable(request: Request, exc: Exception) -> Response:
+def unavailable(exc: Exception) -> Response:
     log.warning("database unavailable: %s", exc)
     return problem(
         503, "The database is unavailable; try again shortly.", headers={"Retry-After": "1"}
     )
+
+
+async def _unavailable(request: Request, exc: Exception) -> Response:
+    return unavailable(exc)
 
 
 def install(app: FastAPI) -> None:

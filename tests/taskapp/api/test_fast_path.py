@@ -1,4 +1,5 @@
-"""The fast path of list and create: used for plain requests, and never changes an answer."""
+"""The fast path of list and create (api/fast_path.py): used for plain requests, and never
+changes an answer."""
 
 from __future__ import annotations
 
@@ -104,3 +105,19 @@ async def test_create_answers_401_before_reading_a_valid_body(tmp_path: Path) ->
     assert refused.status_code == listed.status_code == 401
     assert refused.headers["www-authenticate"] == "Bearer"
     assert mine.status_code == 201
+
+
+async def test_fast_answers_are_counted_under_their_route(client: httpx.AsyncClient) -> None:
+    assert (await client.post("/api/tasks", json={"title": "counted"})).status_code == 201
+    metrics = (await client.get("/metrics")).text
+    assert 'route="/api/tasks",status="201"' in metrics.replace('method="POST",', "")
+
+
+async def test_with_cors_every_request_gets_the_cors_headers(tmp_path: Path) -> None:
+    settings = sqlite_settings(tmp_path, cors_origins=["https://tasks.example.com"])
+    async with app_client(settings) as client:
+        origin = {"Origin": "https://tasks.example.com"}
+        listed = await client.get("/api/tasks", headers=origin)
+        created = await client.post("/api/tasks", json={"title": "x"}, headers=origin)
+    for response in (listed, created):
+        assert response.headers["access-control-allow-origin"] == "https://tasks.example.com"
