@@ -565,6 +565,7 @@ def db_revoke_prefix(
         float, typer.Option("--grace", help="Seconds the apps get to switch after the roll.")
     ] = 5.0,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for each rollout.")] = 600,
+    poll: Annotated[float, typer.Option("--poll", hidden=True)] = 2.0,
     dry_run: DryRun = False,
     yes: Yes = False,
     mount: Mount = "database",
@@ -611,7 +612,7 @@ def db_revoke_prefix(
             typer.echo("dry run: nothing was changed")
             return
         _confirm(f"Roll the consumers, then revoke the old leases of {role}?", yes)
-        waiter = Waiter(wait, 2.0)
+        waiter = Waiter(wait, poll)
 
         def renew() -> None:
             for ref in refs:
