@@ -176,12 +176,13 @@ class RaftCluster:
         if self.seal == "static":
             seal = (f'seal "static" {{\n  current_key_id = "test-1"\n'
                     f'  current_key = "file://{seal_key or self.static_key}"\n}}\n')  # fmt: skip
+        legacy_off = _hcl(not self.legacy_generate_root)
         (self.root / f"{node.name}.hcl").write_text(
             f'storage "raft" {{\n  path = "{data}"\n  node_id = "{node.name}"\n'
             f"  performance_multiplier = 1\n{joins}}}\n"
             f'listener "tcp" {{\n  address = "127.0.0.1:{node.port}"\n'
             f'  cluster_address = "127.0.0.1:{node.cluster_port}"\n  tls_disable = true\n'
-            f"  disable_unauthed_generate_root_endpoints = {_hcl(not self.legacy_generate_root)}\n}}\n"
+            f"  disable_unauthed_generate_root_endpoints = {legacy_off}\n}}\n"
             f'api_addr = "{node.url}"\ncluster_addr = "https://127.0.0.1:{node.cluster_port}"\n'
             f"disable_mlock = true\nui = false\n{seal}"
         )
