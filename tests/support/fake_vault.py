@@ -1,14 +1,21 @@
-"""A loopback fake of one Vault server's HTTP API, written from ops-apis.md section 1.
+"""A loopback fake of one HashiCorp Vault server's HTTP API, written from ops-apis.md section 1.
 
-No Vault runs here, so tests run hvac (and labctl's own HTTP calls) against this, either
+Most tests run on real OpenBao servers (tests/support/openbao.py). This fake stays for what no
+server here can do, the `awskms` seal, and answers as OpenBao 2.7.2 was measured to: recovery
+keys unseal an operator-sealed node (`sys/seal`) and fail at the threshold key when the KMS
+cannot decrypt; `joining_for` (retry_join), `catch_up` (progress 0 after the threshold key) and
+`quorum_lost` (autopilot 500). Autopilot's timing (joiners non-voters for 10-17 s, a stopped
+voter unhealthy after 2-4 s) is not modelled: tests set `unhealthy` directly.
+
+Tests run hvac (and labctl's own HTTP calls) against this, either
 directly (`with FakeVault() as vault: vault.url`) or through FakeKube's pod proxy
 (`fake.route("*", r"/api/v1/namespaces/vault/pods/vault-0:8200/proxy/.*", vault.kube_handler)`).
 
 It answers what Vault would for the calls labctl makes:
 
 - `sys/health` (status codes 200/429/472/473/501/503 and the query overrides), `sys/seal-status`;
-- `sys/unseal` (Shamir progress, `reset`, `migrate` required during a seal migration; recovery
-  keys of an auto-unsealed Vault are refused), `sys/generate-root/attempt` and `/update`;
+- `sys/unseal` (Shamir progress, `reset`, `migrate` required during a seal migration),
+  `sys/seal`, `sys/generate-root/attempt` and `/update`;
 - `sys/storage/raft/configuration` and `/autopilot/state`;
 - `sys/auth` (list, enable), `auth/<path>/config` and `/role/<name>`, `sys/policies/acl`,
   `sys/mounts` (list, enable), `<db>/config`, `<db>/roles`, `<db>/rotate-root`,
@@ -102,6 +109,10 @@ class FakeVault:
     tokens: dict[str, list[str]] = field(default_factory=dict)  # token -> allowed path prefixes
     raft_servers: list[Obj] = field(default_factory=list)
     unhealthy: set[str] = field(default_factory=set)  # node ids autopilot reports unhealthy
+    # Measured on OpenBao 2.7.2 (tests/vault/test_openbao_*.py), for the seals no server here has:
+    joining_for: float = 0.0  # retry_join: `initialized: false` this long after the first read
+    catch_up: bool = False  # the threshold key answers `sealed: true, progress: 0`, then unseals
+    quorum_lost: bool = False  # a standby without a leader: autopilot 500, Raft config readable
     delay: float = 0.0
     requests: list[Call] = field(default_factory=list)
     # Vault's stored state
@@ -116,6 +127,8 @@ class FakeVault:
     rotated: list[str] = field(default_factory=list)
     leases: set[str] = field(default_factory=set)
     _entered: list[str] = field(default_factory=list)
+    _joined_at: float | None = None
+    _unsealed_at: float | None = None
     _generate: Obj | None = None
     _faults: list[tuple[re.Pattern[str], int, list[int]]] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -243,6 +256,7 @@ class FakeVault:
     def _route(
         self, method: str, api: str, params: dict[str, str], body: Obj, token: str | None
     ) -> tuple[int, Obj | None]:
+        self._join_progress()
         if api == "sys/health":
             return self._health(params)
         if api == "sys/seal-status":
@@ -256,12 +270,23 @@ class FakeVault:
         if self.sealed:
             raise VaultFailure(503, "Vault is sealed")
         self._authorize(api, token)
+        if api == "sys/seal" and method in ("PUT", "POST"):
+            self.sealed, self.standby = True, False  # an operator sealed it (204, no body)
+            return 204, None
         for pattern, handler in self._authenticated:
             match = re.fullmatch(pattern, api)
             if match:
                 result: tuple[int, Obj | None] = handler(self, method, body, *match.groups())
                 return result
         raise VaultFailure(404, f"no handler for route {api!r}. route entry not found.")
+
+    def _join_progress(self) -> None:
+        now = time.monotonic()
+        if self.joining_for and not self.initialized:
+            self._joined_at = self._joined_at or now + self.joining_for
+            self.initialized = now >= self._joined_at
+        if self._unsealed_at is not None and now >= self._unsealed_at:
+            self.sealed, self._unsealed_at = False, None
 
     def _authorize(self, api: str, token: str | None) -> None:
         if token is None:
@@ -344,6 +369,10 @@ class FakeVault:
             raise VaultFailure(400, "invalid key: failed to decrypt keyring")
         if key not in self._entered:
             self._entered.append(key)
+        if len(self._entered) >= self.threshold and self.catch_up:
+            self._entered.clear()
+            self.catch_up, self._unsealed_at = False, time.monotonic() + 0.2
+            return 200, self._seal_status()
         if len(self._entered) >= self.threshold:
             self._entered.clear()
             if self.seal_type != "shamir" and not self.kms_reachable and not self.migration:
@@ -427,6 +456,8 @@ class FakeVault:
         return 200, {"data": {"config": {"index": 24, "servers": copy.deepcopy(self.raft_servers)}}}
 
     def _autopilot(self, method: str, body: Obj) -> tuple[int, Obj]:
+        if self.quorum_lost:
+            raise VaultFailure(500, "local node not active but active cluster node not found")
         voters = [s["node_id"] for s in self.raft_servers if s.get("voter", True)]
         leader = next((s["node_id"] for s in self.raft_servers if s.get("leader")), "")
         size = len([v for v in voters if v not in self.unhealthy]) // 2 + 1

@@ -85,3 +85,17 @@ def test_autopilot_reports_an_unhealthy_voter(cluster: VaultCluster) -> None:
     assert "autopilot: UNHEALTHY, failure tolerance now 0" in result.output
     assert "autopilot: the cluster is unhealthy (vault-2)" in result.output
     assert "only 0 failure(s) tolerated right now" in result.output
+
+
+def test_lost_quorum_under_awskms_is_reported_as_lost(cluster: VaultCluster) -> None:
+    # As measured on OpenBao (test_openbao_raft.py): the survivor is a standby, autopilot
+    # answers 500, the other pods do not answer.
+    survivor, _, _ = cluster.deploy(
+        FakeVault(seal_type="awskms", standby=True, quorum_lost=True),
+        FakeVault(seal_type="awskms"), FakeVault(seal_type="awskms"),
+    )  # fmt: skip
+    for pod in ("vault-1", "vault-2"):
+        cluster.kube.fail(rf"/api/v1/namespaces/vault/pods/{pod}:8200/proxy/.*", 503, method="*")
+    result = run(cluster, "status", token=survivor.root_token)
+    assert result.exit_code == 1, result.output
+    assert "failure tolerance none, quorum lost" in result.output

@@ -109,3 +109,29 @@ def test_a_key_entered_twice_is_named_not_counted(sealed: RaftCluster) -> None:
     result = at(sealed, keys=[sealed.keys[0], sealed.keys[0]])
     assert result.exit_code == 4, result.output
     assert "entered already" in result.output and sealed.keys[0] not in result.output
+
+
+def test_awskms_node_joining_then_catching_up_unseals_with_recovery_keys(
+    cluster: VaultCluster,
+) -> None:
+    # The measured first-install sequence (test_openbao_raft.py), with the awskms seal no
+    # server here has: not initialized while retry_join runs, then progress 0 while catching up.
+    leader, joiner = cluster.deploy(
+        FakeVault(seal_type="awskms"),
+        FakeVault(seal_type="awskms", initialized=False, sealed=True, standby=True,
+                  joining_for=0.3, catch_up=True),
+    )  # fmt: skip
+    joiner.keys = leader.keys
+    result = run(cluster, "unseal", keys=leader.keys[:3])
+    assert result.exit_code == 0, result.output
+    assert "vault-1: unsealed" in result.output and not joiner.sealed
+
+
+def test_recovery_keys_unseal_an_operator_sealed_awskms_node(cluster: VaultCluster) -> None:
+    (vault,) = cluster.deploy(FakeVault(seal_type="awskms"))
+    assert (
+        vault.handle("PUT", "/v1/sys/seal", {}, b"", {"X-Vault-Token": vault.root_token})[0] == 204
+    )
+    result = run(cluster, "unseal", keys=vault.keys[:3])
+    assert result.exit_code == 0, result.output
+    assert "vault-0: unsealed" in result.output and not vault.sealed
