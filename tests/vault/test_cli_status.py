@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -99,3 +100,21 @@ def test_lost_quorum_under_awskms_is_reported_as_lost(cluster: VaultCluster) -> 
     result = run(cluster, "status", token=survivor.root_token)
     assert result.exit_code == 1, result.output
     assert "failure tolerance none, quorum lost" in result.output
+
+
+def test_an_unreachable_api_server_is_one_line_and_exit_4(tmp_path: Path) -> None:
+    config = tmp_path / "kubeconfig"
+    config.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+        "contexts: [{name: c, context: {cluster: c, user: u}}]\n"
+    )
+    for args in (["status"], ["recover-raft", "--dry-run"], ["snapshot", "save", "x.snap"]):
+        result = CliRunner().invoke(app, [*args, "--kubeconfig", str(config)],
+                                    env={"VAULT_ADDR": None, "VAULT_TOKEN": "t"})  # fmt: skip
+        assert result.exit_code == 4, result.output
+        assert result.output.strip().splitlines() == [
+            "cannot reach the Kubernetes API server: connection refused: nothing listens there "
+            "(wrong address or port, or it is down)"
+        ]

@@ -516,11 +516,11 @@ def db_rotate_root(
     from labctl.vault.db import rotate_root
 
     action = rotate_root(connection, mount)
-    typer.echo(f"{action.verb} {action.path}\n{action.consequence}")
     with _errors():
         client = _client(
             _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
         )
+        typer.echo(f"{action.verb} {action.path}\n{action.consequence}")
         _confirm(f"Rotate the root password of {connection}?", yes)
         action.run(client)
     typer.echo(f"rotated the root password of {connection}")
