@@ -1,5 +1,6 @@
 """`labctl vault unseal`: keys without echo, stopping early, wrong keys (on a real one-node
-OpenBao); seal migration, an unusable KMS seal and an unreachable pod still on the fake."""
+OpenBao) and a Shamir-to-static seal migration; the awskms seal and an unreachable pod on the
+fake."""
 
 from __future__ import annotations
 
@@ -26,14 +27,6 @@ def test_unusable_kms_seal_fails_at_the_threshold_key(cluster: VaultCluster) -> 
     assert "failed to verify recovery key" in result.output
     assert "If the key is gone for good" in result.output
     assert len(vault.calls("PUT", "sys/unseal")) == 3 and vault.sealed
-
-
-def test_seal_migration_sends_migrate_with_every_key(cluster: VaultCluster) -> None:
-    (vault,) = cluster.deploy(FakeVault(sealed=True, migration=True))
-    result = run(cluster, "unseal", keys=vault.keys[:3])
-    assert result.exit_code == 0, result.output
-    assert "unsealed, seal migration started" in result.output
-    assert [c.body["migrate"] for c in vault.calls("PUT", "sys/unseal")] == [True] * 3
 
 
 def test_explicit_migrate_with_recovery_keys(cluster: VaultCluster) -> None:
@@ -135,3 +128,27 @@ def test_recovery_keys_unseal_an_operator_sealed_awskms_node(cluster: VaultClust
     result = run(cluster, "unseal", keys=vault.keys[:3])
     assert result.exit_code == 0, result.output
     assert "vault-0: unsealed" in result.output and not vault.sealed
+
+
+def test_a_seal_migration_is_detected_and_completed() -> None:
+    # Shamir -> static on a real server: restarted with the new seal stanza, it reports
+    # `migration: true` and takes the old unseal keys with migrate=true.
+    cluster = RaftCluster(size=1)
+    try:
+        cluster.start()
+        cluster.stop(0)
+        cluster.seal = "static"
+        cluster.write_config(0)
+        cluster.start_node(0)
+        assert cluster.seal_status(0)["migration"] is True
+        result = at(cluster, keys=cluster.keys[:3])  # no --migrate: labctl reads it from Vault
+        assert result.exit_code == 0, result.output
+        assert "unsealed, seal migration started" in result.output
+
+        def migrated() -> bool:
+            status = cluster.seal_status(0)
+            return status.get("type") == "static" and status.get("migration") is False
+
+        wait_for("the migration to finish", migrated)
+    finally:
+        cluster.close()
