@@ -93,15 +93,15 @@ def unseal(
         index += 1
         sealed, before = reply.body.get("sealed") is True, progress
         progress = int(reply.body.get("progress", 0))
-        if sealed and progress == before:
-            raise VaultError(
-                f"{node.name} did not count that key (progress still {progress}/"
-                f"{status.threshold}): it was entered already; enter a different key"
-            )
         if sealed and progress == 0 and before + 1 >= (status.threshold or 0):
             wait.until(f"{node.name} to unseal (catching up with the leader)",
                        lambda: read_seal(node).sealed is False)  # fmt: skip
             sealed = False
+        elif sealed and progress == before:
+            raise VaultError(
+                f"{node.name} did not count that key (progress still {progress}/"
+                f"{status.threshold}): it was entered already; enter a different key"
+            )
         if not sealed:
             note = "unsealed, seal migration started" if migrate else "unsealed"
             return UnsealResult(node.name, False, 0, status.threshold, migrate, note)
