@@ -237,7 +237,10 @@ def recover_raft(
     ] = None,
     node_id: Annotated[
         list[str] | None,
-        typer.Option("--node-id", help="POD=ID when a node id is not the pod name (repeat)."),
+        typer.Option(
+            "--node-id",
+            help="POD=ID when a node id is not the pod name (repeat); with --address: its node id.",
+        ),
     ] = None,
     helper_image: Annotated[
         str | None, typer.Option("--helper-image", help="Image with /bin/sh (default: Vault's).")
