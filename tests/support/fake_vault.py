@@ -1,24 +1,28 @@
-"""A loopback fake of one Vault server's HTTP API, written from ops-apis.md section 1.
+"""A loopback fake of one HashiCorp Vault server's HTTP API, written from ops-apis.md section 1.
 
-No Vault runs here, so tests run hvac (and labctl's own HTTP calls) against this, either
+Most tests run on real OpenBao servers (tests/support/openbao.py). This fake stays for what no
+server here can do, the `awskms` seal, and answers as OpenBao 2.7.2 was measured to: recovery
+keys unseal an operator-sealed node (`sys/seal`) and fail at the threshold key when the KMS
+cannot decrypt; `joining_for` (retry_join), `catch_up` (progress 0 after the threshold key) and
+`quorum_lost` (autopilot 500). Autopilot's timing (joiners non-voters for 10-17 s, a stopped
+voter unhealthy after 2-4 s) is not modelled: tests set `unhealthy` directly.
+
+Tests run hvac (and labctl's own HTTP calls) against this, either
 directly (`with FakeVault() as vault: vault.url`) or through FakeKube's pod proxy
 (`fake.route("*", r"/api/v1/namespaces/vault/pods/vault-0:8200/proxy/.*", vault.kube_handler)`).
 
 It answers what Vault would for the calls labctl makes:
 
 - `sys/health` (status codes 200/429/472/473/501/503 and the query overrides), `sys/seal-status`;
-- `sys/unseal` (Shamir progress, `reset`, `migrate` required during a seal migration; recovery
-  keys of an auto-unsealed Vault are refused), `sys/generate-root/attempt` and `/update`;
-- `sys/storage/raft/configuration` and `/autopilot/state`;
-- `sys/auth` (list, enable), `auth/<path>/config` and `/role/<name>`, `sys/policies/acl`,
-  `sys/mounts` (list, enable), `<db>/config`, `<db>/roles`, `<db>/rotate-root`,
-  `sys/leases/lookup/<prefix>` (LIST) and `sys/leases/revoke-prefix/<prefix>`;
+- `sys/unseal` (Shamir progress, `reset`, `migrate` required during a seal migration),
+  `sys/seal`, `sys/generate-root/attempt` and `/update`;
+- `sys/storage/raft/configuration` and `/autopilot/state` (auth methods, policies, mounts and
+  the database engine are left to the real dev server);
 - tokens via `X-Vault-Token` (403 "permission denied" for unknown tokens or paths outside a
   token's allowed prefixes), LIST both as a method and as `GET ?list=true`, Vault's
   `{"errors": [...]}` bodies, 503 "Vault is sealed" while sealed.
 
 Tests script faults with `fail(path_regex, status, times)` and `delay`; `requests` records calls.
-It is long (about 650 lines) because it is one table of endpoints; each handler is short.
 """
 
 from __future__ import annotations
@@ -42,22 +46,6 @@ from tests.support.fake_kube import Request as KubeRequest
 from tests.support.loopback import LoopbackServer, QuietHandler
 
 Obj = dict[str, Any]
-_DURATION = re.compile(r"(\d+)([smhd]?)")
-_UNITS = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def seconds(value: Any) -> int:
-    """Vault's duration parsing for role TTLs: 3600, "3600", "1h", "1h30m"."""
-    if isinstance(value, int):
-        return value
-    text = str(value or "0")
-    return sum(int(n) * _UNITS[u] for n, u in _DURATION.findall(text))
-
-
-def _statements(value: Any) -> list[str]:
-    if isinstance(value, list):
-        return [str(v) for v in value]
-    return [s for s in str(value or "").split(";") if s.strip()] if value else []
 
 
 def new_token() -> str:
@@ -102,20 +90,15 @@ class FakeVault:
     tokens: dict[str, list[str]] = field(default_factory=dict)  # token -> allowed path prefixes
     raft_servers: list[Obj] = field(default_factory=list)
     unhealthy: set[str] = field(default_factory=set)  # node ids autopilot reports unhealthy
+    # Measured on OpenBao 2.7.2 (tests/vault/test_openbao_*.py), for the seals no server here has:
+    joining_for: float = 0.0  # retry_join: `initialized: false` this long after the first read
+    catch_up: bool = False  # the threshold key answers `sealed: true, progress: 0`, then unseals
+    quorum_lost: bool = False  # a standby without a leader: autopilot 500, Raft config readable
     delay: float = 0.0
     requests: list[Call] = field(default_factory=list)
-    # Vault's stored state
-    auth: dict[str, Obj] = field(default_factory=dict)
-    auth_config: dict[str, Obj] = field(default_factory=dict)
-    auth_roles: dict[str, dict[str, Obj]] = field(default_factory=dict)
-    policies: dict[str, str] = field(default_factory=dict)
-    mounts: dict[str, Obj] = field(default_factory=dict)
-    db_config: dict[str, dict[str, Obj]] = field(default_factory=dict)
-    db_roles: dict[str, dict[str, Obj]] = field(default_factory=dict)
-    db_passwords: dict[str, str] = field(default_factory=dict)  # "<mount>/<name>" -> password
-    rotated: list[str] = field(default_factory=list)
-    leases: set[str] = field(default_factory=set)
     _entered: list[str] = field(default_factory=list)
+    _joined_at: float | None = None
+    _unsealed_at: float | None = None
     _generate: Obj | None = None
     _faults: list[tuple[re.Pattern[str], int, list[int]]] = field(default_factory=list)
     _lock: threading.RLock = field(default_factory=threading.RLock)
@@ -125,11 +108,6 @@ class FakeVault:
         if not self.keys:
             self.keys = [secrets.token_hex(16) for _ in range(self.shares)]
         self.tokens.setdefault(self.root_token, [""])
-        self.policies.setdefault("root", "")
-        self.policies.setdefault("default", 'path "auth/token/lookup-self" {}\n')
-        self.auth.setdefault("token/", {"type": "token", "description": "token based credentials"})
-        for path, kind in (("cubbyhole/", "cubbyhole"), ("secret/", "kv"), ("sys/", "system")):
-            self.mounts.setdefault(path, {"type": kind, "options": {}})
         if not self.raft_servers:
             self.raft_servers = [
                 {"node_id": self.node_id, "address": f"{self.node_id}.vault-internal:8201",
@@ -197,11 +175,6 @@ class FakeVault:
         self.tokens[token] = list(prefixes)
         return token
 
-    def issue_lease(self, role: str, mount: str = "database") -> str:
-        lease = f"{mount}/creds/{role}/{uuid.uuid4().hex[:24]}"
-        self.leases.add(lease)
-        return lease
-
     def calls(self, method: str | None = None, prefix: str = "") -> list[Call]:
         return [
             c
@@ -243,6 +216,7 @@ class FakeVault:
     def _route(
         self, method: str, api: str, params: dict[str, str], body: Obj, token: str | None
     ) -> tuple[int, Obj | None]:
+        self._join_progress()
         if api == "sys/health":
             return self._health(params)
         if api == "sys/seal-status":
@@ -256,12 +230,23 @@ class FakeVault:
         if self.sealed:
             raise VaultFailure(503, "Vault is sealed")
         self._authorize(api, token)
+        if api == "sys/seal" and method in ("PUT", "POST"):
+            self.sealed, self.standby = True, False  # an operator sealed it (204, no body)
+            return 204, None
         for pattern, handler in self._authenticated:
             match = re.fullmatch(pattern, api)
             if match:
                 result: tuple[int, Obj | None] = handler(self, method, body, *match.groups())
                 return result
         raise VaultFailure(404, f"no handler for route {api!r}. route entry not found.")
+
+    def _join_progress(self) -> None:
+        now = time.monotonic()
+        if self.joining_for and not self.initialized:
+            self._joined_at = self._joined_at or now + self.joining_for
+            self.initialized = now >= self._joined_at
+        if self._unsealed_at is not None and now >= self._unsealed_at:
+            self.sealed, self._unsealed_at = False, None
 
     def _authorize(self, api: str, token: str | None) -> None:
         if token is None:
@@ -344,6 +329,10 @@ class FakeVault:
             raise VaultFailure(400, "invalid key: failed to decrypt keyring")
         if key not in self._entered:
             self._entered.append(key)
+        if len(self._entered) >= self.threshold and self.catch_up:
+            self._entered.clear()
+            self.catch_up, self._unsealed_at = False, time.monotonic() + 0.2
+            return 200, self._seal_status()
         if len(self._entered) >= self.threshold:
             self._entered.clear()
             if self.seal_type != "shamir" and not self.kms_reachable and not self.migration:
@@ -427,6 +416,8 @@ class FakeVault:
         return 200, {"data": {"config": {"index": 24, "servers": copy.deepcopy(self.raft_servers)}}}
 
     def _autopilot(self, method: str, body: Obj) -> tuple[int, Obj]:
+        if self.quorum_lost:
+            raise VaultFailure(500, "local node not active but active cluster node not found")
         voters = [s["node_id"] for s in self.raft_servers if s.get("voter", True)]
         leader = next((s["node_id"] for s in self.raft_servers if s.get("leader")), "")
         size = len([v for v in voters if v not in self.unhealthy]) // 2 + 1
@@ -442,218 +433,7 @@ class FakeVault:
                               "failure_tolerance": max(0, healthy_voters - size),
                               "leader": leader, "voters": voters, "servers": servers}}  # fmt: skip
 
-    def _sys_auth(self, method: str, body: Obj) -> tuple[int, Obj]:
-        return 200, {"data": copy.deepcopy(self.auth), **copy.deepcopy(self.auth)}
-
-    def _sys_auth_path(self, method: str, body: Obj, path: str) -> tuple[int, Obj | None]:
-        key = path.strip("/") + "/"
-        if method in ("PUT", "POST"):
-            if key in self.auth:
-                raise VaultFailure(400, f"path is already in use at {key}")
-            self.auth[key] = {"type": body["type"], "description": body.get("description", "")}
-            return 204, None
-        if method == "DELETE":
-            self.auth.pop(key, None)
-            return 204, None
-        raise VaultFailure(405, "unsupported operation")
-
-    def _auth_config(self, method: str, body: Obj, mount: str) -> tuple[int, Obj | None]:
-        self._require_auth_mount(mount)
-        if method in ("PUT", "POST"):
-            if not body.get("kubernetes_host"):
-                raise VaultFailure(400, "no host provided")
-            stored = {"kubernetes_host": body["kubernetes_host"], "kubernetes_ca_cert": "",
-                      "pem_keys": [], "issuer": "", "disable_iss_validation": True,
-                      "disable_local_ca_jwt": False, "token_reviewer_jwt_set": False}  # fmt: skip
-            stored |= {k: v for k, v in body.items() if k in stored}
-            self.auth_config[mount] = stored
-            return 204, None
-        if mount not in self.auth_config:
-            raise VaultFailure(404)
-        return 200, {"data": copy.deepcopy(self.auth_config[mount])}
-
-    def _auth_role(self, method: str, body: Obj, mount: str, name: str) -> tuple[int, Obj | None]:
-        self._require_auth_mount(mount)
-        roles = self.auth_roles.setdefault(mount, {})
-        if method == "LIST" or not name:
-            return self._list(sorted(roles))
-        if method in ("PUT", "POST"):
-            for required in ("bound_service_account_names", "bound_service_account_namespaces"):
-                if not body.get(required):
-                    raise VaultFailure(400, f'"{required}" can not be empty')
-            role = roles.get(name, {}) | body
-            for key in ("token_ttl", "token_max_ttl"):
-                role[key] = seconds(role.get(key, 0))
-            for key in ("bound_service_account_names", "bound_service_account_namespaces",
-                        "token_policies"):  # fmt: skip
-                value = role.get(key, [])
-                role[key] = value.split(",") if isinstance(value, str) else list(value)
-            role.setdefault("audience", "")
-            role.setdefault("alias_name_source", "serviceaccount_uid")
-            roles[name] = role
-            return 204, None
-        if method == "DELETE":
-            roles.pop(name, None)
-            return 204, None
-        if name not in roles:
-            raise VaultFailure(404)
-        return 200, {"data": copy.deepcopy(roles[name])}
-
-    def _require_auth_mount(self, mount: str) -> None:
-        if mount + "/" not in self.auth:
-            raise VaultFailure(404, f"no handler for route 'auth/{mount}'. route entry not found.")
-
-    def _policy(self, method: str, body: Obj, name: str) -> tuple[int, Obj | None]:
-        if method == "LIST" or not name:
-            return self._list(sorted(self.policies))
-        if method in ("PUT", "POST"):
-            if "policy" not in body:
-                raise VaultFailure(400, "'policy' parameter not supplied or empty")
-            self.policies[name] = body["policy"]
-            return 204, None
-        if method == "DELETE":
-            self.policies.pop(name, None)
-            return 204, None
-        if name not in self.policies:
-            raise VaultFailure(404)
-        return 200, {"data": {"name": name, "policy": self.policies[name]}}
-
-    def _sys_mounts(self, method: str, body: Obj) -> tuple[int, Obj]:
-        return 200, {"data": copy.deepcopy(self.mounts), **copy.deepcopy(self.mounts)}
-
-    def _sys_mount_path(self, method: str, body: Obj, path: str) -> tuple[int, Obj | None]:
-        key = path.strip("/") + "/"
-        if method in ("PUT", "POST"):
-            if key in self.mounts:
-                raise VaultFailure(400, f"path is already in use at {key}")
-            self.mounts[key] = {"type": body["type"], "options": body.get("options") or {}}
-            return 204, None
-        raise VaultFailure(405, "unsupported operation")
-
-    def _db_mount(self, mount: str) -> None:
-        entry = self.mounts.get(mount + "/")
-        if entry is None or entry["type"] != "database":
-            raise VaultFailure(404, f"no handler for route '{mount}'. route entry not found.")
-
-    def _db_config(self, method: str, body: Obj, mount: str, name: str) -> tuple[int, Obj | None]:
-        self._db_mount(mount)
-        configs = self.db_config.setdefault(mount, {})
-        if method == "LIST" or not name:
-            return self._list(sorted(configs))
-        if method in ("PUT", "POST"):
-            return self._db_config_write(mount, name, body)
-        if method == "DELETE":
-            configs.pop(name, None)
-            return 204, None
-        if name not in configs:
-            raise VaultFailure(404)
-        return 200, {"data": copy.deepcopy(configs[name])}
-
-    def _db_config_write(self, mount: str, name: str, body: Obj) -> tuple[int, None]:
-        configs = self.db_config[mount]
-        current = configs.get(name)
-        if current is None and not body.get("plugin_name"):
-            raise VaultFailure(400, "plugin_name must be set")
-        stored = copy.deepcopy(current) if current else {
-            "plugin_name": "", "allowed_roles": [], "connection_details": {},
-            "password_policy": "", "root_credentials_rotate_statements": [],
-            "verify_connection": True, "plugin_version": ""}  # fmt: skip
-        details = stored["connection_details"]
-        # Like Vault, an update keeps connection details it is not given (the password too).
-        for key, value in body.items():
-            if key == "password":
-                self.db_passwords[f"{mount}/{name}"] = value
-            elif key in ("plugin_name", "verify_connection", "password_policy"):
-                stored[key] = value
-            elif key == "allowed_roles":
-                stored[key] = value.split(",") if isinstance(value, str) else list(value)
-            else:
-                details[key] = value
-        details.setdefault("max_open_connections", 4)
-        details.setdefault("max_idle_connections", 0)
-        details.setdefault("max_connection_lifetime", "0s")
-        if f"{mount}/{name}" not in self.db_passwords:
-            raise VaultFailure(400, "error creating database object: password is required")
-        configs[name] = stored
-        return 204, None
-
-    def _db_role(self, method: str, body: Obj, mount: str, name: str) -> tuple[int, Obj | None]:
-        self._db_mount(mount)
-        roles = self.db_roles.setdefault(mount, {})
-        if method == "LIST" or not name:
-            return self._list(sorted(roles))
-        if method in ("PUT", "POST"):
-            if not body.get("db_name"):
-                raise VaultFailure(400, "empty database name attribute")
-            if body["db_name"] not in self.db_config.get(mount, {}):
-                raise VaultFailure(400, f'database "{body["db_name"]}" does not exist')
-            roles[name] = {
-                "db_name": body["db_name"],
-                "creation_statements": _statements(body.get("creation_statements")),
-                "revocation_statements": _statements(body.get("revocation_statements")),
-                "rollback_statements": _statements(body.get("rollback_statements")),
-                "renew_statements": _statements(body.get("renew_statements")),
-                "default_ttl": seconds(body.get("default_ttl", 0)),
-                "max_ttl": seconds(body.get("max_ttl", 0)),
-                "credential_type": "password",
-                "credential_config": {},
-            }
-            return 204, None
-        if method == "DELETE":
-            roles.pop(name, None)
-            return 204, None
-        if name not in roles:
-            raise VaultFailure(404)
-        return 200, {"data": copy.deepcopy(roles[name])}
-
-    def _db_rotate(self, method: str, body: Obj, mount: str, name: str) -> tuple[int, None]:
-        self._db_mount(mount)
-        if method not in ("PUT", "POST"):
-            raise VaultFailure(405, "unsupported operation")
-        if name not in self.db_config.get(mount, {}):
-            raise VaultFailure(400, "no configuration found for database")
-        self.db_passwords[f"{mount}/{name}"] = secrets.token_urlsafe(16)
-        self.rotated.append(name)
-        return 204, None
-
-    def _lease_lookup(self, method: str, body: Obj, prefix: str) -> tuple[int, Obj]:
-        if method != "LIST":
-            raise VaultFailure(405, "unsupported operation")
-        prefix = prefix.rstrip("/") + "/"
-        keys = sorted(
-            {
-                lease[len(prefix) :].split("/")[0]
-                for lease in self.leases
-                if lease.startswith(prefix)
-            }
-        )
-        return self._list(keys)
-
-    def _revoke_prefix(self, method: str, body: Obj, prefix: str) -> tuple[int, None]:
-        if method not in ("PUT", "POST"):
-            raise VaultFailure(405, "unsupported operation")
-        self.leases = {lease for lease in self.leases if not lease.startswith(prefix)}
-        return 204, None
-
-    @staticmethod
-    def _list(keys: list[str]) -> tuple[int, Obj]:
-        if not keys:
-            raise VaultFailure(404)  # Vault answers an empty LIST with 404 and no errors
-        return 200, {"data": {"keys": keys}}
-
     _authenticated: ClassVar[tuple[tuple[str, Handler], ...]] = (
         (r"sys/storage/raft/configuration", _raft_configuration),
         (r"sys/storage/raft/autopilot/state", _autopilot),
-        (r"sys/auth", _sys_auth),
-        (r"sys/auth/(.+)", _sys_auth_path),
-        (r"sys/policies/acl/?([^/]*)", _policy),
-        (r"sys/mounts", _sys_mounts),
-        (r"sys/mounts/(.+)", _sys_mount_path),
-        (r"sys/leases/lookup/(.+)", _lease_lookup),
-        (r"sys/leases/revoke-prefix/(.+)", _revoke_prefix),
-        (r"auth/(.+)/config", _auth_config),
-        (r"auth/(.+)/role/?([^/]*)", _auth_role),
-        (r"(.+)/config/?([^/]*)", _db_config),
-        (r"(.+)/roles/?([^/]*)", _db_role),
-        (r"(.+)/rotate-root/([^/]+)", _db_rotate),
     )

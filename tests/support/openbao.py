@@ -141,6 +141,9 @@ class RaftCluster:
 
     size: int = 3
     seal: str = "shamir"  # or "static"
+    # HashiCorp Vault's unauthenticated sys/generate-root, which OpenBao serves only when the
+    # listener sets disable_unauthed_generate_root_endpoints = false.
+    legacy_generate_root: bool = False
     root: Path = field(default_factory=lambda: Path(tempfile.mkdtemp(prefix="openbao-raft-")))
     nodes: list[BaoProcess] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)  # unseal keys, or recovery keys (static)
@@ -173,11 +176,13 @@ class RaftCluster:
         if self.seal == "static":
             seal = (f'seal "static" {{\n  current_key_id = "test-1"\n'
                     f'  current_key = "file://{seal_key or self.static_key}"\n}}\n')  # fmt: skip
+        legacy_off = _hcl(not self.legacy_generate_root)
         (self.root / f"{node.name}.hcl").write_text(
             f'storage "raft" {{\n  path = "{data}"\n  node_id = "{node.name}"\n'
             f"  performance_multiplier = 1\n{joins}}}\n"
             f'listener "tcp" {{\n  address = "127.0.0.1:{node.port}"\n'
-            f'  cluster_address = "127.0.0.1:{node.cluster_port}"\n  tls_disable = true\n}}\n'
+            f'  cluster_address = "127.0.0.1:{node.cluster_port}"\n  tls_disable = true\n'
+            f"  disable_unauthed_generate_root_endpoints = {legacy_off}\n}}\n"
             f'api_addr = "{node.url}"\ncluster_addr = "https://127.0.0.1:{node.cluster_port}"\n'
             f"disable_mlock = true\nui = false\n{seal}"
         )
@@ -299,6 +304,10 @@ class RaftCluster:
         reply = call(self.urls[i], method, path, self.root_token, body)
         reply.raise_for_status()
         return reply.json() if reply.content else None
+
+
+def _hcl(value: bool) -> str:
+    return "true" if value else "false"
 
 
 def log_tail(root: Path, lines: int = 40) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from typer.testing import CliRunner
 
@@ -85,3 +86,35 @@ def test_autopilot_reports_an_unhealthy_voter(cluster: VaultCluster) -> None:
     assert "autopilot: UNHEALTHY, failure tolerance now 0" in result.output
     assert "autopilot: the cluster is unhealthy (vault-2)" in result.output
     assert "only 0 failure(s) tolerated right now" in result.output
+
+
+def test_lost_quorum_under_awskms_is_reported_as_lost(cluster: VaultCluster) -> None:
+    # As measured on OpenBao (test_openbao_raft.py): the survivor is a standby, autopilot
+    # answers 500, the other pods do not answer.
+    survivor, _, _ = cluster.deploy(
+        FakeVault(seal_type="awskms", standby=True, quorum_lost=True),
+        FakeVault(seal_type="awskms"), FakeVault(seal_type="awskms"),
+    )  # fmt: skip
+    for pod in ("vault-1", "vault-2"):
+        cluster.kube.fail(rf"/api/v1/namespaces/vault/pods/{pod}:8200/proxy/.*", 503, method="*")
+    result = run(cluster, "status", token=survivor.root_token)
+    assert result.exit_code == 1, result.output
+    assert "failure tolerance none, quorum lost" in result.output
+
+
+def test_an_unreachable_api_server_is_one_line_and_exit_4(tmp_path: Path) -> None:
+    config = tmp_path / "kubeconfig"
+    config.write_text(
+        "apiVersion: v1\nkind: Config\ncurrent-context: c\n"
+        "clusters: [{name: c, cluster: {server: 'https://127.0.0.1:1'}}]\n"
+        "users: [{name: u, user: {token: t}}]\n"
+        "contexts: [{name: c, context: {cluster: c, user: u}}]\n"
+    )
+    for args in (["status"], ["recover-raft", "--dry-run"], ["snapshot", "save", "x.snap"]):
+        result = CliRunner().invoke(app, [*args, "--kubeconfig", str(config)],
+                                    env={"VAULT_ADDR": None, "VAULT_TOKEN": "t"})  # fmt: skip
+        assert result.exit_code == 4, result.output
+        assert result.output.strip().splitlines() == [
+            "cannot reach the Kubernetes API server: connection refused: nothing listens there "
+            "(wrong address or port, or it is down)"
+        ]

@@ -5,12 +5,17 @@ from __future__ import annotations
 
 import re
 import socket
+import threading
+import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner, Result
 
+from labctl.actions.workloads import RESTARTED_AT
 from labctl.cli.vault import app
+from tests.support.fake_kube import FakeKube
 from tests.support.openbao import BaoProcess, call
 from tests.support.postgres import PostgresServer
 from tests.vault.database import Engine, enable, logs_in
@@ -101,3 +106,48 @@ def test_closed_port_and_scheme_mix_up_are_one_line(bao: BaoProcess, silent: str
         result = run(url, "list")
         assert result.exit_code == 4, result.output
         assert words in result.output and len(result.output.strip().splitlines()) == 1
+
+
+def deployment(name: str, replicas: int) -> dict[str, object]:
+    return {
+        "apiVersion": "apps/v1", "kind": "Deployment",
+        "metadata": {"name": name, "namespace": "taskapp", "generation": 1},
+        "spec": {"replicas": replicas, "selector": {"matchLabels": {"app": name}},
+                 "template": {"metadata": {"labels": {"app": name}}, "spec": {"containers": []}}},
+        "status": {"observedGeneration": 1, "replicas": replicas, "updatedReplicas": replicas,
+                   "availableReplicas": replicas},
+    }  # fmt: skip
+
+
+def test_revoke_prefix_with_rollout_renews_first_and_revokes_only_the_old(
+    engine: Engine, postgres: PostgresServer, kube: FakeKube, tmp_path: Path
+) -> None:
+    old = [engine.creds() for _ in range(2)]  # what the two running pods' agents hold
+    kube.add(deployment("taskapp-backend", 2))
+    new: list[dict[str, str]] = []
+
+    def controller() -> None:
+        # Plays the API server (a template change bumps metadata.generation, which this fake
+        # does not do) and the Deployment controller: each new pod's agent gets a new lease.
+        while True:
+            current = kube.get("Deployment", "taskapp-backend", "taskapp") or {}
+            annotations = current["spec"]["template"]["metadata"].get("annotations") or {}
+            if RESTARTED_AT in annotations:
+                break
+            time.sleep(0.05)
+        new.extend(engine.creds() for _ in range(2))
+        kube.update("Deployment", "taskapp-backend", "taskapp", {
+            "metadata": {"generation": 2}, "status": {"observedGeneration": 2}})  # fmt: skip
+
+    thread = threading.Thread(target=controller, daemon=True)
+    thread.start()
+    result = CliRunner().invoke(app, [
+        "db", "revoke-prefix", "taskapp-role", "--rollout", "taskapp/taskapp-backend",
+        "--grace", "0", "--poll", "0.1", "--yes", "--address", engine.bao.url,
+        "--kubeconfig", str(kube.kubeconfig(tmp_path / "kubeconfig")),
+    ], env={"VAULT_TOKEN": "root"})  # fmt: skip
+    thread.join(5)
+    assert result.exit_code == 0, result.output
+    assert "revoked 2 old lease(s)" in result.output
+    assert not any(can_login(postgres, engine, u["username"], u["password"]) for u in old)
+    assert all(can_login(postgres, engine, u["username"], u["password"]) for u in new)

@@ -8,8 +8,8 @@ recovery of the survivor at an address. Each test states what it needs at its to
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -90,39 +90,39 @@ def test_generate_root_uses_the_flow_openbao_serves(pods: VaultCluster, raft: Ra
 
 def test_lost_quorum_is_reported_as_lost(pods: VaultCluster, raft: RaftCluster) -> None:
     survivor = raft.active()
-    assert survivor == 0, "the recovery below expects vault-0 to lead"
-    raft.stop(1)
-    raft.stop(2)
-    wait_for("vault-0 to step down", lambda: raft.health(0) == 429)
+    assert survivor is not None
+    for i in range(raft.size):
+        if i != survivor:
+            raft.stop(i)
+    wait_for("the survivor to step down", lambda: raft.health(survivor) == 429)
     result = run(pods, "status", token=raft.root_token)
     assert result.exit_code == 1, result.output
     assert "failure tolerance none, quorum lost" in result.output
-    out = at(raft.urls[0], "status", token=raft.root_token)
+    out = at(raft.urls[survivor], "status", token=raft.root_token)
     assert out.startswith("exit=1") and "failure tolerance none, quorum lost" in out, out
 
 
-def test_recover_raft_at_an_address(raft: RaftCluster, tmp_path: Path) -> None:
-    assert not raft.nodes[1].running and not raft.nodes[2].running
-    data = raft.root / "vault-0"
-    where = ["--data-dir", str(data), "--node-id", "vault-0",
-             "--cluster-address", f"127.0.0.1:{raft.nodes[0].cluster_port}"]  # fmt: skip
-    plan = at(raft.urls[0], "recover-raft", *where, "--dry-run")
+def test_recover_raft_at_an_address(raft: RaftCluster) -> None:
+    (survivor,) = [i for i, node in enumerate(raft.nodes) if node.running]
+    node = raft.nodes[survivor]
+    data = raft.root / node.name
+    where = ["--data-dir", str(data), "--node-id", node.name,
+             "--cluster-address", f"127.0.0.1:{node.cluster_port}"]  # fmt: skip
+    plan = at(node.url, "recover-raft", *where, "--dry-run")
     assert plan.startswith("exit=0") and "dry run" in plan, plan
     assert not (data / "raft" / "peers.json").exists()
-    # The operator restarts the server once peers.json is written (here: the test).
-    import threading
 
-    def restart_when_written() -> None:
+    def restart_when_written() -> None:  # the operator's `systemctl restart openbao`
         wait_for("peers.json", (data / "raft" / "peers.json").exists, 60)
-        raft.stop(0)
-        raft.start_node(0)
+        raft.stop(survivor)
+        raft.start_node(survivor)
 
     helper = threading.Thread(target=restart_when_written)
     helper.start()
-    out = at(raft.urls[0], "recover-raft", *where, "--yes", "--wait", "60",
+    out = at(node.url, "recover-raft", *where, "--yes", "--wait", "60",
              token=raft.root_token, keys=raft.keys[:3])  # fmt: skip
     helper.join()
-    assert out.startswith("exit=0"), out + raft.nodes[0].log.read_text()[-2000:]
-    assert raft.health(0) == 200
+    assert out.startswith("exit=0"), out + node.log.read_text()[-2000:]
+    assert raft.health(survivor) == 200
     peers = raft.request("GET", "sys/storage/raft/configuration")["data"]["config"]["servers"]
-    assert [p["node_id"] for p in peers] == ["vault-0"]
+    assert [p["node_id"] for p in peers] == [node.name]

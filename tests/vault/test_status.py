@@ -155,3 +155,18 @@ def test_autopilot_state_parses_snake_and_pascal_case() -> None:
     assert a.voters == b.voters and a.leader == b.leader == "vault-0"
     assert a.servers["vault-0"].status == b.servers["vault-0"].status == "leader"
     assert b.servers["vault-0"].node_status == "alive" and b.servers["vault-0"].healthy
+
+
+def test_joiners_that_are_still_non_voters_are_named() -> None:
+    from labctl.vault.overview import _autopilot_notes
+
+    # The shape OpenBao 2.7.2 answers a few seconds after two nodes joined (first install).
+    state = autopilot_state({"data": {
+        "healthy": True, "failure_tolerance": 0, "leader": "vault-0",
+        "voters": ["vault-0"],
+        "servers": {n: {"id": n, "name": n, "healthy": True,
+                        "status": "leader" if n == "vault-0" else "non-voter"}
+                    for n in ("vault-0", "vault-1", "vault-2")},
+    }})  # fmt: skip
+    (note,) = _autopilot_notes(state, quorum(1))
+    assert "vault-1, vault-2 joined as non-voter(s)" in note

@@ -251,7 +251,10 @@ def recover_raft(
     ] = None,
     node_id: Annotated[
         list[str] | None,
-        typer.Option("--node-id", help="POD=ID when a node id is not the pod name (repeat)."),
+        typer.Option(
+            "--node-id",
+            help="POD=ID when a node id is not the pod name (repeat); with --address: its node id.",
+        ),
     ] = None,
     helper_image: Annotated[
         str | None, typer.Option("--helper-image", help="Image with /bin/sh (default: Vault's).")
@@ -532,11 +535,11 @@ def db_rotate_root(
     from labctl.vault.db import rotate_root
 
     action = rotate_root(connection, mount)
-    typer.echo(f"{action.verb} {action.path}\n{action.consequence}")
     with _errors():
         client = _client(
             _target(address, namespace, statefulset, kubeconfig, context, timeout, pod_scheme)
         )
+        typer.echo(f"{action.verb} {action.path}\n{action.consequence}")
         _confirm(f"Rotate the root password of {connection}?", yes)
         action.run(client)
     typer.echo(f"rotated the root password of {connection}")
@@ -581,6 +584,7 @@ def db_revoke_prefix(
         float, typer.Option("--grace", help="Seconds the apps get to switch after the roll.")
     ] = 5.0,
     wait: Annotated[float, typer.Option("--wait", help="Seconds to wait for each rollout.")] = 600,
+    poll: Annotated[float, typer.Option("--poll", hidden=True)] = 2.0,
     dry_run: DryRun = False,
     yes: Yes = False,
     mount: Mount = "database",
@@ -627,7 +631,7 @@ def db_revoke_prefix(
             typer.echo("dry run: nothing was changed")
             return
         _confirm(f"Roll the consumers, then revoke the old leases of {role}?", yes)
-        waiter = Waiter(wait, 2.0)
+        waiter = Waiter(wait, poll)
 
         def renew() -> None:
             for ref in refs:

@@ -126,6 +126,15 @@ def _autopilot_notes(autopilot: AutopilotState | None, q: Quorum | None) -> list
     if autopilot is None:
         return []
     notes = []
+    joining = set(autopilot.non_voters) | {
+        s.name for s in autopilot.servers.values() if s.status == "non-voter"
+    }
+    if joining:
+        notes.append(
+            f"autopilot: {', '.join(sorted(joining))} joined as non-voter(s) and "
+            "become voters once stable (server_stabilization_time, 10 s by default); until "
+            "then they do not count towards quorum"
+        )
     if not autopilot.healthy:
         sick = [s.name for s in autopilot.servers.values() if not s.healthy]
         notes.append(f"autopilot: the cluster is unhealthy ({', '.join(sick) or 'no detail'})")

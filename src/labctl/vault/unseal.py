@@ -97,6 +97,11 @@ def unseal(
             wait.until(f"{node.name} to unseal (catching up with the leader)",
                        lambda: read_seal(node).sealed is False)  # fmt: skip
             sealed = False
+        elif sealed and progress == before:
+            raise VaultError(
+                f"{node.name} did not count that key (progress still {progress}/"
+                f"{status.threshold}): it was entered already; enter a different key"
+            )
         if not sealed:
             note = "unsealed, seal migration started" if migrate else "unsealed"
             return UnsealResult(node.name, False, 0, status.threshold, migrate, note)
