@@ -34,7 +34,7 @@ def vault(server: RaftCluster) -> Iterator[RaftCluster]:
 
 def run(vault: RaftCluster, *args: str, keys: list[str] | None = None) -> Result:
     return CliRunner().invoke(
-        app, ["generate-root", *args, "--address", vault.urls[0], "--timeout", "10"],
+        app, ["generate-root", *args, "--address", vault.urls[0], "--request-timeout", "10"],
         input="".join(f"{k}\n" for k in keys or []),
         env={"VAULT_TOKEN": None, "VAULT_CACERT": None},  # this flow needs no token
     )  # fmt: skip

@@ -65,7 +65,7 @@ def sealed(server: RaftCluster) -> RaftCluster:
 
 def at(server: RaftCluster, *args: str, keys: list[str]) -> Result:
     return CliRunner().invoke(
-        app, ["unseal", *args, "--address", server.urls[0], "--timeout", "10"],
+        app, ["unseal", *args, "--address", server.urls[0], "--request-timeout", "10"],
         input="".join(f"{k}\n" for k in keys), env={"VAULT_TOKEN": None},
     )  # fmt: skip
 
