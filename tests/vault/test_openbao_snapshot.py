@@ -3,15 +3,22 @@ save, wipe the cluster, restore, read them back; a corrupted file is refused."""
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import json
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import yaml
 from typer.testing import CliRunner, Result
 
+from labctl.cli.main import app as labctl
 from labctl.cli.vault import app
+from labctl.config.cluster import ClusterConfig
+from labctl.config.load import load_config
 from labctl.platform.components import vault_snapshots
+from tests.support.fake_kube import FakeKube, Reply, Request
 from tests.support.openbao import RaftCluster, call, wait_for
 from tests.vault.cli import run
 from tests.vault.conftest import VaultCluster
@@ -47,6 +54,11 @@ def secret(raft: RaftCluster, token: str | None = None) -> object:
 
 def write(raft: RaftCluster, value: str) -> None:
     raft.request("POST", "internal/data/app", {"data": {"password": value}})
+
+
+@pytest.fixture(scope="module")
+def config() -> ClusterConfig:
+    return load_config(Path(__file__).resolve().parents[2] / "examples" / "cluster.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -124,3 +136,54 @@ def test_wipe_the_cluster_then_restore(raft: RaftCluster, saved: Path) -> None:
     assert unsealed.exit_code == 0, unsealed.output
     wait_for("vault-0 active", lambda: raft.health(0) == 200)
     assert secret(raft, old_root) == {"password": "before"}
+    raft.keys, raft.root_token = old_keys, old_root  # the cluster is the snapshot's again
+
+
+def _jwt(claims: dict[str, object]) -> str:
+    """An unsigned service-account-shaped JWT: Vault reads its claims and has the API server's
+    TokenReview (FakeKube's route below) vouch for it."""
+
+    def part(obj: dict[str, object]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    return f"{part({'alg': 'RS256', 'kid': 'test'})}.{part(claims)}.c2ln"
+
+
+def test_the_cronjobs_save_command_logs_in_with_kubernetes_auth(
+    raft: RaftCluster, kube: FakeKube, tmp_path: Path, config: ClusterConfig
+) -> None:
+    account = f"system:serviceaccount:{vault_snapshots.NAMESPACE}:{vault_snapshots.NAME}"
+    reviews: list[object] = []
+
+    def token_review(request: Request) -> Reply:
+        reviews.append(request.body)
+        return Reply(201, {"apiVersion": "authentication.k8s.io/v1", "kind": "TokenReview",
+                           "status": {"authenticated": True, "audiences": ["vault"],
+                                      "user": {"username": account, "uid": "u-1"}}})  # fmt: skip
+
+    kube.route("POST", r"/apis/authentication\.k8s\.io/v1/tokenreviews", token_review)
+    kubeconfig = yaml.safe_load(kube.kubeconfig(tmp_path / "kc").read_text())
+    ca = base64.b64decode(kubeconfig["clusters"][0]["cluster"]["certificate-authority-data"])
+    raft.request("POST", "sys/auth/kubernetes", {"type": "kubernetes"})
+    raft.request("POST", "auth/kubernetes/config", {"kubernetes_host": kube.url,
+                 "kubernetes_ca_cert": ca.decode(), "token_reviewer_jwt": kube.token})  # fmt: skip
+    raft.request("POST", f"sys/policies/acl/{vault_snapshots.POLICY}",
+                 {"policy": vault_snapshots.POLICY_HCL})  # fmt: skip
+    role = vault_snapshots.kubernetes_role()
+    raft.request("POST", f"auth/kubernetes/role/{role.name}", role.model_dump())
+    jwt = tmp_path / "token"
+    jwt.write_text(_jwt({
+        "iss": "kubernetes/serviceaccount", "sub": account, "aud": ["vault"],
+        "kubernetes.io/serviceaccount/namespace": vault_snapshots.NAMESPACE,
+        "kubernetes.io/serviceaccount/service-account.name": vault_snapshots.NAME,
+        "kubernetes.io/serviceaccount/service-account.uid": "u-1",
+    }))  # fmt: skip
+    args = vault_snapshots.cronjob(config)["spec"]["jobTemplate"]["spec"]["template"]["spec"][
+        "initContainers"][0]["args"]  # fmt: skip
+    target = tmp_path / "vault.snap"
+    args = [str(target) if a.endswith("vault.snap") else a for a in args]
+    args = [str(jwt) if a.endswith("/token") else a for a in args]
+    result = CliRunner().invoke(labctl, [*args, "--address", raft.urls[raft.active() or 0]],
+                                env={"VAULT_TOKEN": None, "VAULT_CACERT": None})  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert reviews and target.exists() and target.with_name("vault.snap.sha256").exists()
