@@ -15,6 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import cache
+from itertools import pairwise
 from typing import Any, TypeAlias
 
 import asyncpg
@@ -27,7 +28,9 @@ from sqlalchemy import (
     bindparam,
     delete,
     false,
+    func,
     insert,
+    literal_column,
     select,
     update,
 )
@@ -53,10 +56,13 @@ class _Statements:
 
     def __init__(self, returned: tuple[ColumnElement[Any], ...], *, encoded: bool) -> None:
         self.encoded = encoded
-        self.list = {
+        self.list_rows = {
             (completed, before): self._list(returned, completed, before)
             for completed in (False, True)
             for before in (False, True)
+        }
+        self.list = {
+            key: _aggregated(query) if encoded else query for key, query in self.list_rows.items()
         }
         self.update = {
             (title, completed): self._update(returned, title, completed)
@@ -78,7 +84,9 @@ class _Statements:
         self.delete: Statement = delete(tasks).where(_THIS, _OWNED).returning(tasks.c.id)
 
     @staticmethod
-    def _list(returned: tuple[ColumnElement[Any], ...], completed: bool, before: bool) -> Statement:
+    def _list(
+        returned: tuple[ColumnElement[Any], ...], completed: bool, before: bool
+    ) -> Select[Any]:
         query = select(*returned).where(_OWNED)
         if completed:
             query = query.where(tasks.c.completed == bindparam("completed"))
@@ -96,6 +104,18 @@ class _Statements:
         if completed:
             values["completed"] = bindparam("new_completed")
         return update(tasks).where(_THIS, _OWNED).values(values).returning(*returned)
+
+
+def _aggregated(query: Select[Any]) -> Select[Any]:
+    """One row for a page: its ids, and the JSON of its tasks joined by commas.
+
+    One row of two values instead of 101 rows costs the driver and Python far less. Without
+    ORDER BY inside the aggregates (PostgreSQL 15 would sort again), they take the subquery's
+    order, as PostgreSQL's documentation says they usually do; `list_tasks` checks the ids and
+    falls back to rows if they ever are not in order.
+    """
+    page = query.subquery("page")
+    return select(func.array_agg(page.c.id), func.string_agg(page.c.doc, literal_column("','")))
 
 
 PORTABLE = _Statements(tuple(tasks.c[name] for name in COLUMNS), encoded=False)
@@ -122,11 +142,12 @@ async def _rows(conn: Conn, statement: Statement, params: Mapping[str, Any]) -> 
 
 @dataclass(frozen=True, slots=True)
 class Page:
-    """Tasks in order: `ids`, and either `encoded` (each task as JSON text, written by the
-    database) or `rows` (each task in `COLUMNS` order)."""
+    """Tasks in order: `ids`, and either `encoded` (the JSON of the tasks, written by the
+    database, joined by commas; when `limit` came back, without the last) or `rows` (each task in
+    `COLUMNS` order)."""
 
     ids: list[int]
-    encoded: list[str] | None = None
+    encoded: str | None = None
     rows: Rows = ()
 
 
@@ -140,13 +161,21 @@ async def list_tasks(
 ) -> Page:
     """Up to `limit` tasks of `owner`, newest first, with ids below `before_id`."""
     statements = _statements(conn)
-    statement = statements.list[completed is not None, before_id is not None]
+    key = (completed is not None, before_id is not None)
     params = {"user": owner, "limit": limit, "before_id": before_id, "completed": completed}
-    rows = await _rows(conn, statement, params)
-    ids = [row[0] for row in rows]
-    if statements.encoded:
-        return Page(ids, encoded=[row[1] for row in rows])
-    return Page(ids, rows=rows)
+    rows = await _rows(conn, statements.list[key], params)
+    if not statements.encoded:
+        return Page([row[0] for row in rows], rows=rows)
+    ids: list[int] = rows[0][0] or []
+    text: str = rows[0][1] or ""
+    if any(newer <= older for newer, older in pairwise(ids)):
+        rows = await _rows(conn, statements.list_rows[key], params)
+        ids, text = [row[0] for row in rows], ",".join(row[1] for row in rows)
+    if len(ids) == limit:  # the row past the page only says a next page exists: drop its JSON
+        # Every task's JSON starts with {"id": and inside a JSON string " is escaped, so this
+        # is where the last task begins.
+        text = text[: text.rindex(',{"id":')] if limit > 1 else ""
+    return Page(ids, encoded=text)
 
 
 async def get_task(conn: Conn, *, owner: str, task_id: int) -> Sequence[Any]:
