@@ -10,7 +10,7 @@ from pathlib import Path
 
 from labctl.validate import crdschema
 from labctl.validate.charts import kubeversion
-from labctl.validate.charts.render import Capabilities, RenderFailed, chart_crds, render
+from labctl.validate.charts.render import Capabilities, RenderFailed, chart_crds, render_source
 from labctl.validate.charts.source import ChartUnavailable, locate
 from labctl.validate.model import Result, ToolMissing
 from labctl.validate.tree import HelmSource, Manifest, Obj, Tree, helm_sources
@@ -71,7 +71,7 @@ def render_all(tree: Tree, chart_dir: Path | None, kube_version: str | None) -> 
             namespace = str((spec.get("destination") or {}).get("namespace") or "default")
             where = _where(application, source)
             try:
-                rendered = render(source, chart, application.name, namespace, caps)
+                rendered = render_source(source, chart, application.name, namespace, caps)
             except RenderFailed as exc:
                 result.add(f"Helm cannot render it: {exc}", where, "render-failed")
                 continue

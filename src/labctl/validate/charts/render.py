@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ from labctl.validate.tree import HelmSource, Manifest, Obj, load_all
 
 # How Helm splits a template's output into documents (releaseutil.SplitManifests): a `---`
 # may be followed by a comment on the same line, which a YAML parser refuses.
-SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
+# Helm's own pattern, `(?:^|\s*\n)---\s*`, backtracks on indentation; this one splits at the
+# same places (`---` at the start of a line) in linear time.
+SEPARATOR = re.compile(r"(?m)^---\s*")
 
 
 class RenderFailed(Exception):
@@ -74,6 +77,13 @@ class Capabilities:
     api_versions: tuple[str, ...] = ()  # "group/version" and "group/version/Kind"
 
 
+@lru_cache(maxsize=512)
+def _documents(text: str) -> tuple[Any, ...]:
+    """A rendered file's documents. Cached: a chart's crds/ are read for --api-versions and
+    again as objects, and they are megabytes. Callers must not change the CRDs they get."""
+    return tuple(doc for part in SEPARATOR.split(text) for doc in load_all(part))
+
+
 def chart_crds(chart: Path) -> list[Obj]:
     """The CRDs in a chart's crds/ folders (its own and every dependency's)."""
     import helm_python as helm
@@ -81,7 +91,7 @@ def chart_crds(chart: Path) -> list[Obj]:
     with helm.Chart.load(chart) as loaded:
         texts = [crd["data"] for crd in loaded.crds]
     try:
-        return [d for text in texts for d in load_all(text) if isinstance(d, dict)]
+        return [d for text in texts for d in _documents(text) if isinstance(d, dict)]
     except yaml.YAMLError as exc:
         raise RenderFailed(f"a CRD in the chart's crds/ does not parse: {exc}") from exc
 
@@ -102,7 +112,7 @@ def _render(loaded: Any, values: Obj, release: str, namespace: str, caps: Capabi
     return json.loads(text)
 
 
-def render(
+def render_source(
     source: HelmSource, chart: Path, app: str, namespace: str, caps: Capabilities
 ) -> Rendered:
     import helm_python as helm
@@ -116,13 +126,16 @@ def render(
     except helm.HelmError as exc:
         raise RenderFailed(str(exc).strip()) from exc
     rendered = Rendered(metadata=metadata)
-    files = [(crd["filename"], crd["data"]) for crd in crds]
-    files += [(name, text) for name, text in sorted(templates.items())]
-    for name, text in files:
+    files = [(crd["filename"], crd["data"], True) for crd in crds]
+    files += [(name, text, False) for name, text in sorted(templates.items())]
+    for name, text, is_crd in files:
         if name.endswith("NOTES.txt"):
             continue
         try:
-            docs = [doc for part in SEPARATOR.split(text) for doc in load_all(part)]
+            if is_crd:
+                docs = list(_documents(text))
+            else:  # templates' objects get the destination namespace: not shared
+                docs = [doc for part in SEPARATOR.split(text) for doc in load_all(part)]
         except yaml.YAMLError as exc:
             raise RenderFailed(f"{name}: Helm rendered YAML that does not parse: {exc}") from exc
         for index, doc in enumerate(docs):
