@@ -53,6 +53,7 @@ def render_all(tree: Tree, chart_dir: Path | None, kube_version: str | None) -> 
         f"rendered with {_engine()}, offline, for Kubernetes {shown or 'the engine default'}"
     )
     manifests: list[Manifest] = []
+    skipped = 0
     with tempfile.TemporaryDirectory(prefix="labctl-charts-") as pulls:
         located: list[tuple[Manifest, HelmSource, Path]] = []
         for application in tree.of_kind("Application"):
@@ -77,9 +78,13 @@ def render_all(tree: Tree, chart_dir: Path | None, kube_version: str | None) -> 
                 continue
             result.checked += 1
             manifests.extend(rendered.manifests)
+            skipped += len(rendered.skipped)
             _check_kube_version(result, rendered.metadata, wanted, kube_version, where)
     _default_namespaces(tree, manifests)
-    result.notes.append(f"{len(manifests)} objects from {result.checked} chart(s)")
+    result.notes.append(
+        f"{len(manifests)} objects from {result.checked} chart(s); {skipped} Helm hook object(s) "
+        "left out (test and other hooks Argo CD does not run)"
+    )
     return Charts(result, manifests)
 
 

@@ -41,6 +41,20 @@ class RenderFailed(Exception):
 class Rendered:
     manifests: list[Manifest] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)  # the chart's Chart.yaml
+    skipped: list[str] = field(default_factory=list)  # hooks Argo CD does not run
+
+
+# Helm hooks Argo CD maps to its phases; the others (test, pre-delete, rollback hooks) it does
+# not support and does not create.
+ARGO_RUNS = frozenset({"pre-install", "pre-upgrade", "post-install", "post-upgrade", "crd-install"})
+
+
+def argo_skips(obj: Obj) -> bool:
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    if "argocd.argoproj.io/hook" in annotations or "helm.sh/hook" not in annotations:
+        return False
+    hooks = {h.strip() for h in str(annotations["helm.sh/hook"]).split(",")}
+    return not hooks & ARGO_RUNS
 
 
 def _merge(base: Obj, over: Obj) -> Obj:
@@ -139,6 +153,10 @@ def render_source(
         except yaml.YAMLError as exc:
             raise RenderFailed(f"{name}: Helm rendered YAML that does not parse: {exc}") from exc
         for index, doc in enumerate(docs):
-            if isinstance(doc, dict) and doc.get("kind"):
-                rendered.manifests.append(Manifest(f"chart:{app}/{name}", index, doc, app=app))
+            if not (isinstance(doc, dict) and doc.get("kind")):
+                continue
+            if argo_skips(doc):
+                rendered.skipped.append(f"{name} {doc['kind']}")
+                continue
+            rendered.manifests.append(Manifest(f"chart:{app}/{name}", index, doc, app=app))
     return rendered
