@@ -12,7 +12,7 @@ from labctl.validate import argocd
 from labctl.validate.argocd.placement import Sync
 from labctl.validate.tree import load_tree
 
-CRD = {
+CRD: dict[str, Any] = {
     "apiVersion": "apiextensions.k8s.io/v1",
     "kind": "CustomResourceDefinition",
     "metadata": {"name": "widgets.example.com"},
@@ -128,7 +128,17 @@ def test_an_objects_own_sync_options_count(tmp_path: Path) -> None:
             "name": "widgets.example.com",
             "annotations": {"argocd.argoproj.io/sync-options": "Prune=false, ServerSideApply=true"},
         },
-        "spec": {**CRD["spec"], "description": "x" * 270_000},
+        "spec": {
+            **CRD["spec"],
+            "versions": [
+                {
+                    "name": "v1",
+                    "served": True,
+                    "storage": True,
+                    "schema": {"openAPIV3Schema": {"type": "object", "description": "x" * 270_000}},
+                }
+            ],
+        },
     }
     root = tree(
         tmp_path, {"apps/a.yaml": [project("*"), app("one", 0, "one")], "one/crd.yaml": [big]}
