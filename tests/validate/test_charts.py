@@ -319,3 +319,30 @@ def test_a_chart_in_git_is_found_by_its_folder_name(tmp_path: Path) -> None:
         validate(tmp_path, [project(), gone], only=("cross-reference",)), "chart-unavailable"
     )
     assert "it is in Git (charts/absent at main), which Helm cannot pull from" in message
+
+
+def test_an_archive_parameters_and_value_files(tmp_path: Path) -> None:
+    import shutil
+
+    import helm_python as helm
+
+    from labctl.validate.charts import render_all
+    from labctl.validate.tree import load_tree
+
+    charts = tmp_path / "charts"
+    charts.mkdir()
+    helm.package(CHARTS / "umbrella-1.0.0", destination=charts)  # umbrella-1.0.0.tgz
+    assert [p.name for p in charts.iterdir()] == ["umbrella-1.0.0.tgz"]
+    umbrella = application("u", "umbrella")
+    umbrella["spec"]["source"]["helm"]["parameters"] = [{"name": "extra.enabled", "value": "true"}]
+    write_tree(tmp_path / "tree", [project(), umbrella])
+    rendered = render_all(load_tree(tmp_path / "tree"), charts, "1.34.0").manifests
+    assert sorted(m.name for m in rendered) == ["u-extra", "u-main"]
+
+    local = tmp_path / "local"
+    shutil.copytree(CHARTS / "umbrella-1.0.0", local / "umbrella-1.0.0")
+    (local / "umbrella-1.0.0" / "values-extra.yaml").write_text("extra:\n  enabled: true\n")
+    umbrella["spec"]["source"]["helm"] = {"valueFiles": ["values-extra.yaml"]}
+    write_tree(tmp_path / "tree", [project(), umbrella])
+    rendered = render_all(load_tree(tmp_path / "tree"), local, "1.34.0").manifests
+    assert sorted(m.name for m in rendered) == ["u-extra", "u-main"]
