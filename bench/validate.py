@@ -4,8 +4,9 @@ The two variants alternate (A B A B ...) so that load on the shared machine hits
 each run is a fresh `labctl` process, as on a commit hook. Prints the median wall time, the
 median seconds of each step (from the JSON report), and the ratio of the two.
 
-Run: `.venv/bin/python -m bench.validate --chart-dir CHARTS [--times 3] [--tree DIR]`, with
-the charts at the tree's pinned versions in CHARTS (as `helm pull --untar` leaves them).
+Run: `.venv/bin/python -m bench.validate --chart-dir CHARTS [--times 3] [--tree DIR]
+[--skip-policy]`, with the charts at the tree's pinned versions in CHARTS (as `helm pull
+--untar` leaves them); `--skip-policy` leaves checkov out of both variants.
 """
 
 from __future__ import annotations
@@ -40,10 +41,12 @@ def main() -> None:
     parser.add_argument("--chart-dir", type=Path, required=True)
     parser.add_argument("--times", type=int, default=3)
     parser.add_argument("--tree", type=Path, default=TREE)
+    parser.add_argument("--skip-policy", action="store_true")
     options = parser.parse_args()
+    common = [str(options.tree), *(["--skip", "policy"] if options.skip_policy else [])]
     variants = {
-        "without --charts": [str(options.tree)],
-        "with --charts": [str(options.tree), "--charts", "--chart-dir", str(options.chart_dir)],
+        "without --charts": common,
+        "with --charts": [*common, "--charts", "--chart-dir", str(options.chart_dir)],
     }
     walls: dict[str, list[float]] = {name: [] for name in variants}
     steps: dict[str, dict[str, list[float]]] = {name: {} for name in variants}

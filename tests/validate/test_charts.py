@@ -133,6 +133,10 @@ def test_presync_hooks_into_a_namespace_and_account_made_in_sync(tmp_path: Path)
         "jobs", "hooked", values={"accountIsHook": True}, options=["CreateNamespace=true"]
     )
     assert checks(validate(tmp_path, [project(), fixed])) == []
+    # its Helm test hook (an unpinned image) is not part of the sync
+    report = validate(tmp_path, [project(), fixed], only=("cross-reference",))
+    assert "image-not-pinned" not in checks(report)
+    assert "1 Helm hook object(s) left out" in report.results[0].notes[-1]
 
 
 def test_a_300_kb_crd_needs_server_side_apply(tmp_path: Path) -> None:
@@ -296,3 +300,49 @@ def test_a_chart_neither_local_nor_reachable_exits_69(tmp_path: Path, repo: str)
 def test_charts_in_name_folders_are_found(tmp_path: Path) -> None:
     report = validate(tmp_path, [project(), application("b", "broken")], only=("cross-reference",))
     assert checks(report) == ["render-failed"]  # found in broken/, then refused by Helm
+
+
+def test_a_chart_in_git_is_found_by_its_folder_name(tmp_path: Path) -> None:
+    def git(values: dict[str, Any] | None = None) -> dict[str, Any]:
+        app = application("u", "umbrella", values=values)
+        source = app["spec"]["source"]
+        del source["chart"]
+        source |= {"repoURL": "https://git.example.com/lab.git", "path": "charts/umbrella"}
+        source["targetRevision"] = "main"  # a Git ref, not a chart version
+        return app
+
+    report = validate(tmp_path, [project(), git()], only=("cross-reference",))
+    assert report.chart_objects == 1 and checks(report) == []
+    gone = git()
+    gone["spec"]["source"]["path"] = "charts/absent"
+    [message] = messages(
+        validate(tmp_path, [project(), gone], only=("cross-reference",)), "chart-unavailable"
+    )
+    assert "it is in Git (charts/absent at main), which Helm cannot pull from" in message
+
+
+def test_an_archive_parameters_and_value_files(tmp_path: Path) -> None:
+    import shutil
+
+    import helm_python as helm
+
+    from labctl.validate.charts import render_all
+    from labctl.validate.tree import load_tree
+
+    charts = tmp_path / "charts"
+    charts.mkdir()
+    helm.package(CHARTS / "umbrella-1.0.0", destination=charts)  # umbrella-1.0.0.tgz
+    assert [p.name for p in charts.iterdir()] == ["umbrella-1.0.0.tgz"]
+    umbrella = application("u", "umbrella")
+    umbrella["spec"]["source"]["helm"]["parameters"] = [{"name": "extra.enabled", "value": "true"}]
+    write_tree(tmp_path / "tree", [project(), umbrella])
+    rendered = render_all(load_tree(tmp_path / "tree"), charts, "1.34.0").manifests
+    assert sorted(m.name for m in rendered) == ["u-extra", "u-main"]
+
+    local = tmp_path / "local"
+    shutil.copytree(CHARTS / "umbrella-1.0.0", local / "umbrella-1.0.0")
+    (local / "umbrella-1.0.0" / "values-extra.yaml").write_text("extra:\n  enabled: true\n")
+    umbrella["spec"]["source"]["helm"] = {"valueFiles": ["values-extra.yaml"]}
+    write_tree(tmp_path / "tree", [project(), umbrella])
+    rendered = render_all(load_tree(tmp_path / "tree"), local, "1.34.0").manifests
+    assert sorted(m.name for m in rendered) == ["u-extra", "u-main"]

@@ -135,3 +135,36 @@ def test_piped_output_has_no_progress_and_says_charts_were_not_checked(tmp_path:
     assert result.stdout.splitlines()[-1] == (
         "0 finding(s); chart output was not checked (run with --charts to render charts)"
     )
+
+
+def test_a_terminal_shows_progress_per_validator(tmp_path: Path) -> None:
+    import os
+    import pty
+    import subprocess
+    import sys
+
+    root = _tree(tmp_path, "xref/service-pass.yaml")
+    labctl = str(Path(sys.executable).parent / "labctl")
+    primary, secondary = pty.openpty()
+    done = subprocess.run(
+        [labctl, "validate", str(root), "--only", "kubernetes-schema", "--only", "crd-schema"],
+        stdout=subprocess.PIPE,
+        stderr=secondary,
+        env={**os.environ, "TERM": "xterm", "COLUMNS": "100"},
+        timeout=120,
+        check=False,
+    )
+    os.close(secondary)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(primary, 65536)
+        except OSError:
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(primary)
+    assert done.returncode == 0
+    assert b"validate: kubernetes-schema" in shown and b"validate: crd-schema" in shown
+    assert b"\x1b[" not in done.stdout  # the report itself, on a pipe, stays plain

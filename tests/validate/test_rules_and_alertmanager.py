@@ -101,10 +101,10 @@ def test_alertmanager_config_in_the_chart_values_passes_amtool(tmp_path: Path) -
     result = amtool.validate(tree)
     assert result.findings == []
     assert result.checked == 1
-    # Debian's amtool 0.25 predates webhook_url_file; the note says how it was checked.
+    # Debian's amtool 0.25 predates webhook_url_file and url_file; the note says how it was checked.
     version = tools.version("amtool")
     if version is not None and version < amtool.URL_FILE_SINCE:
-        assert any("placeholder webhook_url" in note for note in result.notes)
+        assert any("checked with a placeholder URL" in note for note in result.notes)
 
 
 def test_an_unmounted_webhook_file_and_a_missing_config_are_findings(tmp_path: Path) -> None:
@@ -124,3 +124,21 @@ def test_a_webhook_url_in_the_tree_is_a_secret_in_the_tree(tmp_path: Path) -> No
     discord["webhook_url"] = "https://discord.com/api/webhooks/1/secret"
     result = amtool.validate(write_tree(tmp_path, [_kube_prometheus_stack(values)]))
     assert [f.check for f in result.findings] == ["secret-in-tree"]
+
+
+def test_a_webhook_url_file_is_checked_like_discords(tmp_path: Path) -> None:
+    require("amtool", "prometheus-alertmanager")
+    values = _alertmanager_values(["alertmanager-discord", "alertmanager-heartbeat"])
+    heartbeat = {"url_file": "/etc/alertmanager/secrets/alertmanager-heartbeat/url"}
+    values["alertmanager"]["config"]["receivers"].append(
+        {"name": "heartbeat", "webhook_configs": [heartbeat]}
+    )
+    tree = write_tree(tmp_path, [_kube_prometheus_stack(values)])
+    assert amtool.validate(tree).findings == []
+    values["alertmanager"]["alertmanagerSpec"]["secrets"] = ["alertmanager-discord"]
+    tree = write_tree(tmp_path, [_kube_prometheus_stack(values)])
+    [finding] = amtool.validate(tree).findings
+    assert finding.check == "webhook-file-not-mounted"
+    assert "receiver heartbeat: url_file /etc/alertmanager/secrets/alertmanager-heartbeat/url" in (
+        finding.message
+    )

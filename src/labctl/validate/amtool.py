@@ -72,14 +72,13 @@ def check_config(result: Result, config: dict[str, Any], where: str) -> None:
     """Run amtool on one configuration, working around its age if it must."""
     tools.find("amtool")
     run = _amtool(config)
-    # "webhook_url_file" (discord) or "url_file" (webhook, the Watchdog's heartbeat).
     if run.returncode != 0 and "url_file" in run.output:
         version = tools.version("amtool")
         if version is None or version < URL_FILE_SINCE:
             shown = ".".join(map(str, version)) if version else "unknown"
             result.notes.append(
-                f"amtool {shown} predates discord webhook_url_file (Alertmanager >= 0.28); "
-                "checked with a placeholder webhook_url in its place"
+                f"amtool {shown} predates discord webhook_url_file and webhook url_file "
+                "(Alertmanager >= 0.28); checked with a placeholder URL in their place"
             )
             run = _amtool(with_placeholder_urls(config))
     if run.returncode != 0:
@@ -93,15 +92,20 @@ def _amtool(config: dict[str, Any]) -> tools.Run:
         return tools.run("amtool", "check-config", str(path))
 
 
+# receiver list -> (the key for a URL in a file, the key for the URL itself)
+URL_FILES = {
+    "discord_configs": ("webhook_url_file", "webhook_url"),
+    "webhook_configs": ("url_file", "url"),
+}
+
+
 def with_placeholder_urls(config: dict[str, Any]) -> dict[str, Any]:
     config = copy.deepcopy(config)
     for receiver in config.get("receivers") or []:
-        for discord in receiver.get("discord_configs") or []:
-            if discord.pop("webhook_url_file", None) is not None:
-                discord["webhook_url"] = PLACEHOLDER_URL
-        for webhook in receiver.get("webhook_configs") or []:
-            if webhook.pop("url_file", None) is not None:
-                webhook["url"] = PLACEHOLDER_URL
+        for kind, (file_key, url_key) in URL_FILES.items():
+            for entry in receiver.get(kind) or []:
+                if entry.pop(file_key, None) is not None:
+                    entry[url_key] = PLACEHOLDER_URL
     return config
 
 
@@ -118,15 +122,19 @@ def _check_secret_refs(result: Result, found: Found) -> None:
                     found.manifest.ref,
                     "secret-in-tree",
                 )
-            path = str(discord.get("webhook_url_file") or "")
-            if not path:
-                continue
-            secret = path.removeprefix(ALERTMANAGER_SECRETS_DIR + "/").split("/")[0]
-            if not path.startswith(ALERTMANAGER_SECRETS_DIR + "/") or secret not in mounted:
-                result.add(
-                    f"receiver {name}: webhook_url_file {path} is not inside a Secret listed "
-                    "in alertmanager.alertmanagerSpec.secrets (mounted at "
-                    f"{ALERTMANAGER_SECRETS_DIR}/<name>/)",
-                    found.manifest.ref,
-                    "webhook-file-not-mounted",
-                )
+        for kind, (file_key, _) in URL_FILES.items():
+            for entry in receiver.get(kind) or []:
+                path = str(entry.get(file_key) or "")
+                if path and not _mounted(path, mounted):
+                    result.add(
+                        f"receiver {receiver.get('name', '?')}: {file_key} {path} is not inside "
+                        "a Secret listed in alertmanager.alertmanagerSpec.secrets (mounted at "
+                        f"{ALERTMANAGER_SECRETS_DIR}/<name>/)",
+                        found.manifest.ref,
+                        "webhook-file-not-mounted",
+                    )
+
+
+def _mounted(path: str, secrets: set[str]) -> bool:
+    secret = path.removeprefix(ALERTMANAGER_SECRETS_DIR + "/").split("/")[0]
+    return path.startswith(ALERTMANAGER_SECRETS_DIR + "/") and secret in secrets

@@ -23,7 +23,7 @@ NOT_CLUSTER_OBJECTS = (
     "kubeadm.k8s.io",
     "kubelet.config.k8s.io",
     "kubeproxy.config.k8s.io",
-    "apiserver.config.k8s.io",  # the API server's --encryption-provider-config file
+    "apiserver.config.k8s.io",  # EncryptionConfiguration: a file the API server reads
 )
 
 

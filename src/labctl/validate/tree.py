@@ -72,6 +72,11 @@ class HelmSource:
     skip_crds: bool = False  # helm.skipCrds: Argo CD leaves out the chart's crds/
     parameters: tuple[tuple[str, str], ...] = ()  # helm.parameters, applied like --set
     value_files: tuple[str, ...] = ()  # helm.valueFiles, relative to the chart
+    path: str = ""  # a chart in a Git repository: its folder there (targetRevision: a Git ref)
+
+    @property
+    def in_git(self) -> bool:
+        return bool(self.path) and not self.repo_url.startswith("oci://")
 
 
 def helm_sources(application: Manifest) -> Iterator[HelmSource]:
@@ -85,9 +90,10 @@ def helm_sources(application: Manifest) -> Iterator[HelmSource]:
             values = yaml.safe_load(helm["values"]) or {}
         if isinstance(helm.get("valuesObject"), dict):
             values = {**values, **helm["valuesObject"]}
-        chart = str(
-            source.get("chart") or str(source.get("repoURL", "")).rstrip("/").split("/")[-1]
-        )
+        repo = str(source.get("repoURL", "")).rstrip("/")
+        path = "" if source.get("chart") else str(source.get("path") or "").strip("/")
+        last = path.split("/")[-1] if path and path != "." else repo.split("/")[-1]
+        chart = str(source.get("chart") or last)
         yield HelmSource(
             chart,
             str(helm.get("releaseName") or application.name),
@@ -99,6 +105,7 @@ def helm_sources(application: Manifest) -> Iterator[HelmSource]:
                 (str(p.get("name")), str(p.get("value", ""))) for p in helm.get("parameters") or []
             ),
             value_files=tuple(str(f) for f in helm.get("valueFiles") or []),
+            path=path,
         )
 
 

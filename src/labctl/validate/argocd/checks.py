@@ -93,10 +93,10 @@ def crd_before_use(sync: Sync, charts_rendered: bool, notes: list[str]) -> Itera
         why = (
             "charts were not rendered (--charts)"
             if not charts_rendered
-            else "the tree cannot show: " + ", ".join(unseen)
+            else "they may come from what the tree cannot show: " + ", ".join(unseen)
         )
         listed = ", ".join(f"{k} ({n})" for k, n in sorted(unknown.items()))
-        notes.append(f"CRD order not proven for {listed}: their CRDs come from what {why}")
+        notes.append(f"CRD order not proven for {listed}: their CRDs are not in the tree; {why}")
 
 
 def _crd_order(placed: Placed, definitions: list[Placed]) -> str | None:

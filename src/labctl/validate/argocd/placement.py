@@ -28,6 +28,7 @@ HELM_PHASES = {
     "pre-upgrade": "PreSync",
     "post-install": "PostSync",
     "post-upgrade": "PostSync",
+    "crd-install": "Sync",  # Helm 2's; Argo CD handles it as an ordinary CRD
 }
 # Cluster-scoped kinds of Kubernetes itself (custom kinds take their scope from their CRD).
 CLUSTER_SCOPED = frozenset(

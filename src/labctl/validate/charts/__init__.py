@@ -10,7 +10,7 @@ from pathlib import Path
 
 from labctl.validate import crdschema
 from labctl.validate.charts import kubeversion
-from labctl.validate.charts.render import Capabilities, RenderFailed, chart_crds, render
+from labctl.validate.charts.render import Capabilities, RenderFailed, chart_crds, render_source
 from labctl.validate.charts.source import ChartUnavailable, locate
 from labctl.validate.model import Result, ToolMissing
 from labctl.validate.tree import HelmSource, Manifest, Obj, Tree, helm_sources
@@ -53,6 +53,7 @@ def render_all(tree: Tree, chart_dir: Path | None, kube_version: str | None) -> 
         f"rendered with {_engine()}, offline, for Kubernetes {shown or 'the engine default'}"
     )
     manifests: list[Manifest] = []
+    skipped = 0
     with tempfile.TemporaryDirectory(prefix="labctl-charts-") as pulls:
         located: list[tuple[Manifest, HelmSource, Path]] = []
         for application in tree.of_kind("Application"):
@@ -71,15 +72,19 @@ def render_all(tree: Tree, chart_dir: Path | None, kube_version: str | None) -> 
             namespace = str((spec.get("destination") or {}).get("namespace") or "default")
             where = _where(application, source)
             try:
-                rendered = render(source, chart, application.name, namespace, caps)
+                rendered = render_source(source, chart, application.name, namespace, caps)
             except RenderFailed as exc:
                 result.add(f"Helm cannot render it: {exc}", where, "render-failed")
                 continue
             result.checked += 1
             manifests.extend(rendered.manifests)
+            skipped += len(rendered.skipped)
             _check_kube_version(result, rendered.metadata, wanted, kube_version, where)
     _default_namespaces(tree, manifests)
-    result.notes.append(f"{len(manifests)} objects from {result.checked} chart(s)")
+    result.notes.append(
+        f"{len(manifests)} objects from {result.checked} chart(s); {skipped} Helm hook object(s) "
+        "left out (test and other hooks Argo CD does not run)"
+    )
     return Charts(result, manifests)
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 import copy
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +28,9 @@ from labctl.validate.tree import HelmSource, Manifest, Obj, load_all
 
 # How Helm splits a template's output into documents (releaseutil.SplitManifests): a `---`
 # may be followed by a comment on the same line, which a YAML parser refuses.
-SEPARATOR = re.compile(r"(?:^|\s*\n)---\s*")
+# Helm's own pattern, `(?:^|\s*\n)---\s*`, backtracks on indentation; this one splits at the
+# same places (`---` at the start of a line) in linear time.
+SEPARATOR = re.compile(r"(?m)^---\s*")
 
 
 class RenderFailed(Exception):
@@ -38,6 +41,20 @@ class RenderFailed(Exception):
 class Rendered:
     manifests: list[Manifest] = field(default_factory=list)
     metadata: dict[str, Any] = field(default_factory=dict)  # the chart's Chart.yaml
+    skipped: list[str] = field(default_factory=list)  # hooks Argo CD does not run
+
+
+# Helm hooks Argo CD maps to its phases; the others (test, pre-delete, rollback hooks) it does
+# not support and does not create.
+ARGO_RUNS = frozenset({"pre-install", "pre-upgrade", "post-install", "post-upgrade", "crd-install"})
+
+
+def argo_skips(obj: Obj) -> bool:
+    annotations = (obj.get("metadata") or {}).get("annotations") or {}
+    if "argocd.argoproj.io/hook" in annotations or "helm.sh/hook" not in annotations:
+        return False
+    hooks = {h.strip() for h in str(annotations["helm.sh/hook"]).split(",")}
+    return not hooks & ARGO_RUNS
 
 
 def _merge(base: Obj, over: Obj) -> Obj:
@@ -74,6 +91,13 @@ class Capabilities:
     api_versions: tuple[str, ...] = ()  # "group/version" and "group/version/Kind"
 
 
+@lru_cache(maxsize=512)
+def _documents(text: str) -> tuple[Any, ...]:
+    """A rendered file's documents. Cached: a chart's crds/ are read for --api-versions and
+    again as objects, and they are megabytes. Callers must not change the CRDs they get."""
+    return tuple(doc for part in SEPARATOR.split(text) for doc in load_all(part))
+
+
 def chart_crds(chart: Path) -> list[Obj]:
     """The CRDs in a chart's crds/ folders (its own and every dependency's)."""
     import helm_python as helm
@@ -81,7 +105,7 @@ def chart_crds(chart: Path) -> list[Obj]:
     with helm.Chart.load(chart) as loaded:
         texts = [crd["data"] for crd in loaded.crds]
     try:
-        return [d for text in texts for d in load_all(text) if isinstance(d, dict)]
+        return [d for text in texts for d in _documents(text) if isinstance(d, dict)]
     except yaml.YAMLError as exc:
         raise RenderFailed(f"a CRD in the chart's crds/ does not parse: {exc}") from exc
 
@@ -102,7 +126,7 @@ def _render(loaded: Any, values: Obj, release: str, namespace: str, caps: Capabi
     return json.loads(text)
 
 
-def render(
+def render_source(
     source: HelmSource, chart: Path, app: str, namespace: str, caps: Capabilities
 ) -> Rendered:
     import helm_python as helm
@@ -116,16 +140,23 @@ def render(
     except helm.HelmError as exc:
         raise RenderFailed(str(exc).strip()) from exc
     rendered = Rendered(metadata=metadata)
-    files = [(crd["filename"], crd["data"]) for crd in crds]
-    files += [(name, text) for name, text in sorted(templates.items())]
-    for name, text in files:
+    files = [(crd["filename"], crd["data"], True) for crd in crds]
+    files += [(name, text, False) for name, text in sorted(templates.items())]
+    for name, text, is_crd in files:
         if name.endswith("NOTES.txt"):
             continue
         try:
-            docs = [doc for part in SEPARATOR.split(text) for doc in load_all(part)]
+            if is_crd:
+                docs = list(_documents(text))
+            else:  # templates' objects get the destination namespace: not shared
+                docs = [doc for part in SEPARATOR.split(text) for doc in load_all(part)]
         except yaml.YAMLError as exc:
             raise RenderFailed(f"{name}: Helm rendered YAML that does not parse: {exc}") from exc
         for index, doc in enumerate(docs):
-            if isinstance(doc, dict) and doc.get("kind"):
-                rendered.manifests.append(Manifest(f"chart:{app}/{name}", index, doc, app=app))
+            if not (isinstance(doc, dict) and doc.get("kind")):
+                continue
+            if argo_skips(doc):
+                rendered.skipped.append(f"{name} {doc['kind']}")
+                continue
+            rendered.manifests.append(Manifest(f"chart:{app}/{name}", index, doc, app=app))
     return rendered

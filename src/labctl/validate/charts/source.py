@@ -33,18 +33,20 @@ def _same(a: str, b: str) -> bool:
 
 
 def find_local(chart_dir: Path, source: HelmSource) -> tuple[Path | None, str]:
-    """The chart in `chart_dir` at the pinned version, or None and what was found instead."""
+    """The chart in `chart_dir` at the pinned version, or None and what was found instead.
+
+    A chart from a Git repository is pinned by a Git ref, not a chart version: any version
+    found under its name is used."""
     name, version = source.chart, source.version
     seen = []
-    for folder in (
-        chart_dir / f"{name}-{version}",
-        chart_dir / f"{name}-v{version}",
-        chart_dir / name,
-    ):
+    folders = [chart_dir / f"{name}-{version}", chart_dir / f"{name}-v{version}", chart_dir / name]
+    if source.in_git:
+        folders += sorted(chart_dir.glob(f"{name}-*"))
+    for folder in folders:
         for candidate in (folder, folder / name):
             if (candidate / "Chart.yaml").is_file():
                 found = _version_of(candidate)
-                if _same(found, version):
+                if source.in_git or _same(found, version):
                     return candidate, ""
                 seen.append(f"{candidate} is version {found or '?'}")
     archive = chart_dir / f"{name}-{version}.tgz"
@@ -57,6 +59,11 @@ def pull(source: HelmSource, into: Path) -> Path:
     """Pull the chart from its repository or OCI registry (needs the network)."""
     import helm_python as helm
 
+    if source.in_git:
+        raise ChartUnavailable(
+            f"it is in Git ({source.path} at {source.version}), which Helm cannot pull from; "
+            f"put a checkout of that folder in --chart-dir as {source.chart}/"
+        )
     into.mkdir(parents=True, exist_ok=True)
     repo = source.repo_url.rstrip("/")
     try:
@@ -93,7 +100,7 @@ def locate(source: HelmSource, chart_dir: Path | None, pulls: Path) -> Path:
     except ChartUnavailable as exc:
         where = f"not in {chart_dir}" + (f" ({instead})" if instead else "") if chart_dir else ""
         looked = f"{where}; " if where else ""
+        how = "" if source.in_git else f"pulling it from {source.repo_url} failed: "
         raise ChartUnavailable(
-            f"chart {source.chart} {source.version} is {looked}pulling it from "
-            f"{source.repo_url} failed: {exc}"
+            f"chart {source.chart} {source.version} is {looked}{how}{exc}"
         ) from exc
