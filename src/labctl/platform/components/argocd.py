@@ -10,7 +10,7 @@ from typing import Any
 from labctl.config.cluster import ClusterConfig
 from labctl.platform import netpol
 from labctl.platform.component import ARGO_CD, Component, Wave
-from labctl.platform.objects import Obj, labels, meta, namespace
+from labctl.platform.objects import Obj, labels, meta, namespace, resources
 
 NAMESPACE = "argocd"
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -225,6 +225,16 @@ def values(config: ClusterConfig) -> dict[str, Any]:
         },
         "dex": {"enabled": False},
         "notifications": {"enabled": False},
+        # Requests and limits for every container (the chart sets none).
+        "controller": {"resources": resources("250m", "512Mi", "1", "1Gi")},
+        "repoServer": {
+            "resources": resources("100m", "256Mi", "1", "512Mi"),
+            "copyutil": {"resources": resources("10m", "32Mi", "100m", "64Mi")},
+        },
+        "server": {"resources": resources("50m", "128Mi", "500m", "256Mi")},
+        "applicationSet": {"resources": resources("50m", "128Mi", "500m", "256Mi")},
+        "redis": {"resources": resources("50m", "64Mi", "250m", "128Mi")},
+        "redisSecretInit": {"resources": resources("10m", "32Mi", "100m", "64Mi")},
     }
 
 
