@@ -215,7 +215,11 @@ def root_project_bootstrap(config: ClusterConfig) -> Obj:
 def values(config: ClusterConfig) -> dict[str, Any]:
     """argo-cd chart values; `labctl bootstrap` installs the same chart with these."""
     return {
-        "global": {"domain": config.host("argocd")},
+        # The containers set their own restricted contexts; the pods get one too.
+        "global": {
+            "domain": config.host("argocd"),
+            "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        },
         "configs": {
             "cm": {
                 "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA,
@@ -232,8 +236,19 @@ def values(config: ClusterConfig) -> dict[str, Any]:
             "copyutil": {"resources": resources("10m", "32Mi", "100m", "64Mi")},
         },
         "server": {"resources": resources("50m", "128Mi", "500m", "256Mi")},
-        "applicationSet": {"resources": resources("50m", "128Mi", "500m", "256Mi")},
-        "redis": {"resources": resources("50m", "64Mi", "250m", "128Mi")},
+        # The chart's own probes, off by default.
+        "applicationSet": {
+            "resources": resources("50m", "128Mi", "500m", "256Mi"),
+            "livenessProbe": {"enabled": True},
+            "readinessProbe": {"enabled": True},
+        },
+        # Redis is a cache that never calls the Kubernetes API: no token in its pods.
+        "redis": {
+            "resources": resources("50m", "64Mi", "250m", "128Mi"),
+            "automountServiceAccountToken": False,
+            "livenessProbe": {"enabled": True},
+            "readinessProbe": {"enabled": True},
+        },
         "redisSecretInit": {"resources": resources("10m", "32Mi", "100m", "64Mi")},
     }
 

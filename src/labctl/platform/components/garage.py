@@ -49,6 +49,10 @@ def values(config: ClusterConfig) -> dict[str, Any]:
         "resources": resources("100m", "256Mi", "1", "1Gi"),
         # The image is FROM scratch (any UID does); the chart's default UID 1000 is below
         # checkov's 10000 and it sets no seccomp profile or privilege escalation.
+        # Ready once the node is healthy (/health answers 503 until the layout is applied, by
+        # hand, through `kubectl exec`); alive while its RPC port answers.
+        "readinessProbe": {"httpGet": {"path": "/health", "port": ADMIN_PORT}, "periodSeconds": 10},
+        "livenessProbe": {"tcpSocket": {"port": RPC_PORT}, "periodSeconds": 30},
         "podSecurityContext": restricted_pod_security(),
         "securityContext": restricted_container_security(),
         "image": _image(config.images.garage),

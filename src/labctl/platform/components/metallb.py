@@ -40,7 +40,16 @@ def values() -> dict[str, Any]:
     # Layer 2 only: the FRR BGP backends are not needed on a flat home network.
     return {
         "frrk8s": {"enabled": False},
-        "controller": {"resources": resources("20m", "64Mi", "200m", "128Mi")},
+        "controller": {
+            "resources": resources("20m", "64Mi", "200m", "128Mi"),
+            # The chart's own context (nobody, non-root) plus the runtime's seccomp profile.
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": 65534,
+                "fsGroup": 65534,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+        },
         "speaker": {
             "frr": {"enabled": False},
             "resources": resources("20m", "64Mi", "200m", "128Mi"),

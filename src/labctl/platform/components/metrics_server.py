@@ -20,6 +20,9 @@ PORT = 10250
 def values() -> dict[str, Any]:
     return {
         "replicas": 2,
+        # A static binary: the chart's UID 1000 becomes 65534 (nobody); a pod context too.
+        "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {"runAsUser": 65534},
         "resources": resources("100m", "200Mi", "500m", "400Mi"),
         "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
         "serviceMonitor": {"enabled": True},
