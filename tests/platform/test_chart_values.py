@@ -24,19 +24,30 @@ FREE_FORM = {
     # storageClass is a commented option of values.yaml (the template checks `hasKey`).
     "garage": {"persistence.meta", "persistence.data"},
     "tigera-operator": {"installation"},  # the Installation's spec, rendered verbatim
+    # Subcharts' own values (charts/grafana, charts/kube-state-metrics, ...), not the parent's.
+    "kube-prometheus-stack": {
+        "grafana.resources",
+        "grafana.sidecar.resources",
+        "kube-state-metrics.resources",
+        "prometheus-node-exporter.resources",
+    },
 }
+# Kubernetes objects the charts pass through verbatim (toYaml): their fields are the API's, not
+# the chart's (`labctl validate --charts` checks them against the Kubernetes schemas).
+KUBERNETES_OBJECTS = {"resources", "securityContext", "podSecurityContext"}
 
 
 def unknown_keys(ours: Any, upstream: Any, free: set[str], path: str = "") -> list[str]:
     if not isinstance(ours, dict) or not isinstance(upstream, dict) or not upstream:
         return []
-    if path in free:
+    if path in free or path.rpartition(".")[2] in KUBERNETES_OBJECTS:
         return []
     missing = []
     for key, value in ours.items():
         where = f"{path}.{key}" if path else key
         if key not in upstream:
-            missing.append(where)
+            if where not in free:
+                missing.append(where)
         else:
             missing += unknown_keys(value, upstream[key], free, where)
     return missing
@@ -69,6 +80,13 @@ def test_pinned_version_is_the_one_the_shape_came_from(
     shape = json.loads((SHAPES / f"{chart}.json").read_text())
     (component,) = [c for c in charted(example_config) if c.chart.name == chart][:1]
     assert component.chart.version.lstrip("v") == str(shape["version"]).lstrip("v")
+
+
+def test_below_a_kubernetes_object_the_api_decides() -> None:
+    upstream = {"resources": {"requests": {"cpu": "10m"}}, "securityContext": {"runAsUser": 1}}
+    ours = {"resources": {"limits": {"cpu": "1"}}, "securityContext": {"seccompProfile": {}}}
+    assert unknown_keys(ours, upstream, set()) == []
+    assert unknown_keys({"resource": {}}, upstream, set()) == ["resource"]
 
 
 def test_unknown_key_is_reported_with_its_path() -> None:

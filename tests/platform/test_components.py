@@ -275,6 +275,17 @@ def test_velero_has_a_location_and_a_schedule_per_target(
         )
 
 
+def test_logs_and_the_backup_store_are_left_out_of_backups_with_a_reason(
+    objects: list[Obj],
+) -> None:
+    # Loki's logs are a rolling window; Garage is the store Velero writes to (not into itself).
+    for ns in ("logging", "garage"):
+        annotations = one(objects, "Namespace", ns)["metadata"].get("annotations") or {}
+        assert annotations.get("platform-lab.dev/backup-excluded", "").strip()
+        for schedule in find(objects, "Schedule", ns="velero"):
+            assert ns not in schedule["spec"]["template"]["includedNamespaces"]
+
+
 # --- TaskApp ----------------------------------------------------------------------------------
 
 

@@ -64,6 +64,39 @@ exceptions:
     assert any("CKV_K8S_23" in note and "matched nothing" in note for note in result.notes)
 
 
+def _failed(check_id: str, resource: str, path: Path) -> dict[str, object]:
+    return {"check_id": check_id, "resource": resource, "file_abs_path": str(path)}
+
+
+def test_a_chart_exception_excuses_the_charts_object_and_never_ours(tmp_path: Path) -> None:
+    exceptions = _exceptions(
+        tmp_path,
+        """
+chart_exceptions:
+- check: CKV_K8S_19
+  objects: ["DaemonSet.metallb-system.speaker"]
+  reason: ARP on the node's interface
+- check: CKV_K8S_16
+  objects: ["DaemonSet.longhorn-system.manager"]
+  reason: stale, but only once charts are rendered
+""",
+    )
+    root = tmp_path / "scan" / "tree"
+    chart = tmp_path / "scan" / "chart" / "metallb" / "speaker.yaml"
+    speaker = "DaemonSet.metallb-system.speaker"
+    failed = [
+        _failed("CKV_K8S_19", speaker, chart),  # the chart's: excused
+        _failed("CKV_K8S_19", speaker, root / "components" / "metallb" / "x.yaml"),  # ours
+    ]
+    scanned = policy.Scan(failed=failed, resources=2, passed=0, parsing_errors=0)
+    result = policy.judge(scanned, exceptions, root, charts=True)
+    assert [f.where for f in result.findings] == [f"components/metallb/x.yaml {speaker}"]
+    assert any("CKV_K8S_16" in note and "matched nothing" in note for note in result.notes)
+    # Without --charts the chart entries cannot match, so they are not called stale.
+    plain = policy.judge(policy.Scan([], 0, 0, 0), exceptions, root)
+    assert not any("matched nothing" in note for note in plain.notes)
+
+
 def test_an_exception_without_a_reason_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="CKV_K8S_14 has no reason"):
         _exceptions(tmp_path, "exceptions: [{check: CKV_K8S_14}]\n")

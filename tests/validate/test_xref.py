@@ -43,6 +43,7 @@ CASES: list[tuple[str, Check, list[tuple[str, str]]]] = [
         checks.pvcs_backed_up,
         [
             ("pvc-location-missed", "namespace taskapp to location offsite"),
+            ("pvc-backup-excluded-scheduled", "(logs only, kept 14 days), yet Schedule daily-"),
             ("pvc-no-backup", "no Velero Schedule backs up namespace data"),
         ],
     ),

@@ -41,9 +41,14 @@ def meta(name: str, namespace: str | None = None, **extra: Any) -> Obj:
     return out
 
 
-def namespace(name: str, pod_security: PodSecurity) -> Obj:
+# On a Namespace: why its volumes are deliberately not backed up (`labctl validate` trusts it).
+BACKUP_EXCLUDED = "platform-lab.dev/backup-excluded"
+
+
+def namespace(name: str, pod_security: PodSecurity, not_backed_up: str = "") -> Obj:
+    """A Namespace; `not_backed_up` is the reason its volumes are left out of every backup."""
     # Warn at `restricted` everywhere so the gap to the strictest level stays visible.
-    return {
+    obj: Obj = {
         "apiVersion": "v1",
         "kind": "Namespace",
         "metadata": meta(
@@ -56,6 +61,9 @@ def namespace(name: str, pod_security: PodSecurity) -> Obj:
             },
         ),
     }
+    if not_backed_up:
+        obj["metadata"]["annotations"] = {BACKUP_EXCLUDED: not_backed_up}
+    return obj
 
 
 def service_account(name: str, ns: str, automount: bool = False) -> Obj:

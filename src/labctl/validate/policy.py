@@ -2,8 +2,10 @@
 
 Every failed check is a finding unless policy_exceptions.yaml lists it with a reason: one
 place for every exception. An exception names a check id and the objects it applies to
-(checkov's `Kind.namespace.name`, shell-style patterns). Exceptions that no longer match
-anything are reported as notes, so the list does not rot. checkov runs offline
+(checkov's `Kind.namespace.name`, shell-style patterns). Those under `chart_exceptions` excuse
+only objects a chart rendered (`--charts`), never our own manifest of the same name. Exceptions
+that no longer match anything are reported as notes, so the list does not rot (chart ones only
+when charts were rendered). checkov runs offline
 (`--skip-download`); it takes a few seconds to start.
 """
 
@@ -33,8 +35,11 @@ class Exception_:
     check: str
     objects: tuple[str, ...]
     reason: str
+    charts_only: bool = False  # listed under chart_exceptions: objects from charts only
 
-    def covers(self, check_id: str, resource: str) -> bool:
+    def covers(self, check_id: str, resource: str, from_chart: bool = False) -> bool:
+        if self.charts_only and not from_chart:
+            return False
         return check_id == self.check and any(fnmatch.fnmatch(resource, p) for p in self.objects)
 
 
@@ -44,14 +49,14 @@ def load_exceptions(path: Path | None = None) -> list[Exception_]:
         if path
         else resources.files("labctl.validate").joinpath("policy_exceptions.yaml").read_text()
     )
-    entries = (yaml.safe_load(text) or {}).get("exceptions") or []
+    listed = yaml.safe_load(text) or {}
     out = []
-    for entry in entries:
-        if not entry.get("reason"):
-            raise ValueError(f"policy exception {entry.get('check')} has no reason")
-        out.append(
-            Exception_(str(entry["check"]), tuple(entry.get("objects") or ["*"]), entry["reason"])
-        )
+    for key, charts_only in (("exceptions", False), ("chart_exceptions", True)):
+        for entry in listed.get(key) or []:
+            if not entry.get("reason"):
+                raise ValueError(f"policy exception {entry.get('check')} has no reason")
+            objects = tuple(entry.get("objects") or ["*"])
+            out.append(Exception_(str(entry["check"]), objects, entry["reason"], charts_only))
     return out
 
 
@@ -123,7 +128,9 @@ def validate(tree: Tree, exceptions_file: Path | None = None) -> Result:
             path = Path(tmp) / "chart" / name
             path.parent.mkdir(parents=True, exist_ok=True)
             path.with_suffix(".yaml").write_text(yaml.safe_dump_all(objects, sort_keys=False))
-        return judge(scan(Path(tmp)), load_exceptions(exceptions_file), Path(tmp) / "tree")
+        return judge(
+            scan(Path(tmp)), load_exceptions(exceptions_file), Path(tmp) / "tree", charts=True
+        )
 
 
 def _relative(check: dict[str, Any], root: Path | None) -> str:
@@ -135,18 +142,22 @@ def _relative(check: dict[str, Any], root: Path | None) -> str:
     return str(check.get("file_path", "")).lstrip("/")
 
 
-def judge(scanned: Scan, exceptions: list[Exception_], root: Path | None = None) -> Result:
-    """Findings for the failed checks that no exception covers."""
+def judge(
+    scanned: Scan, exceptions: list[Exception_], root: Path | None = None, charts: bool = False
+) -> Result:
+    """Findings for the failed checks that no exception covers; `charts`: charts were scanned."""
     result = Result(NAME, checked=scanned.resources)
     failed = scanned.failed
     used: set[Exception_] = set()
     for check in failed:
         check_id, resource = str(check["check_id"]), str(check["resource"])
-        excused = next((e for e in exceptions if e.covers(check_id, resource)), None)
+        path = _relative(check, root)
+        from_chart = path.startswith("chart:")
+        excused = next((e for e in exceptions if e.covers(check_id, resource, from_chart)), None)
         if excused:
             used.add(excused)
             continue
-        where = f"{_relative(check, root)} {resource}"
+        where = f"{path} {resource}"
         result.add(str(check.get("check_name", "")), where, check_id)
     if scanned.parsing_errors:
         result.add(f"checkov could not parse {scanned.parsing_errors} file(s)", check="parse")
@@ -156,6 +167,6 @@ def judge(scanned: Scan, exceptions: list[Exception_], root: Path | None = None)
         f"by {len(used)} of {len(exceptions)} listed exceptions"
     )
     for stale in exceptions:
-        if stale not in used:
+        if stale not in used and (charts or not stale.charts_only):
             result.notes.append(f"exception {stale.check} {list(stale.objects)} matched nothing")
     return result

@@ -10,7 +10,7 @@ from typing import Any
 from labctl.config.cluster import ClusterConfig
 from labctl.platform import netpol
 from labctl.platform.component import ARGO_CD, Component, Wave
-from labctl.platform.objects import Obj, labels, meta, namespace
+from labctl.platform.objects import Obj, labels, meta, namespace, resources
 
 NAMESPACE = "argocd"
 IN_CLUSTER = "https://kubernetes.default.svc"
@@ -215,7 +215,11 @@ def root_project_bootstrap(config: ClusterConfig) -> Obj:
 def values(config: ClusterConfig) -> dict[str, Any]:
     """argo-cd chart values; `labctl bootstrap` installs the same chart with these."""
     return {
-        "global": {"domain": config.host("argocd")},
+        # The containers set their own restricted contexts; the pods get one too.
+        "global": {
+            "domain": config.host("argocd"),
+            "securityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        },
         "configs": {
             "cm": {
                 "resource.customizations.health.argoproj.io_Application": APPLICATION_HEALTH_LUA,
@@ -225,6 +229,27 @@ def values(config: ClusterConfig) -> dict[str, Any]:
         },
         "dex": {"enabled": False},
         "notifications": {"enabled": False},
+        # Requests and limits for every container (the chart sets none).
+        "controller": {"resources": resources("250m", "512Mi", "1", "1Gi")},
+        "repoServer": {
+            "resources": resources("100m", "256Mi", "1", "512Mi"),
+            "copyutil": {"resources": resources("10m", "32Mi", "100m", "64Mi")},
+        },
+        "server": {"resources": resources("50m", "128Mi", "500m", "256Mi")},
+        # The chart's own probes, off by default.
+        "applicationSet": {
+            "resources": resources("50m", "128Mi", "500m", "256Mi"),
+            "livenessProbe": {"enabled": True},
+            "readinessProbe": {"enabled": True},
+        },
+        # Redis is a cache that never calls the Kubernetes API: no token in its pods.
+        "redis": {
+            "resources": resources("50m", "64Mi", "250m", "128Mi"),
+            "automountServiceAccountToken": False,
+            "livenessProbe": {"enabled": True},
+            "readinessProbe": {"enabled": True},
+        },
+        "redisSecretInit": {"resources": resources("10m", "32Mi", "100m", "64Mi")},
     }
 
 

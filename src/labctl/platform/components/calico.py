@@ -15,7 +15,7 @@ from typing import Any
 from labctl.config.cluster import ClusterConfig
 from labctl.platform import netpol
 from labctl.platform.component import CALICO_CRDS, TIGERA_OPERATOR, Component, Wave
-from labctl.platform.objects import namespace
+from labctl.platform.objects import namespace, resources
 
 NAMESPACE = "tigera-operator"
 RELEASE = "calico"
@@ -43,6 +43,7 @@ def values(config: ClusterConfig) -> dict[str, Any]:
         "apiServer": {"enabled": False},
         "goldmane": {"enabled": False},
         "whisker": {"enabled": False},
+        "resources": resources("50m", "128Mi", "500m", "256Mi"),
     }
 
 

@@ -12,7 +12,7 @@ from typing import Any
 from labctl.config.cluster import ClusterConfig
 from labctl.platform import netpol
 from labctl.platform.component import CERT_MANAGER, Component, Wave, webhook_ca
-from labctl.platform.objects import Obj, labels, meta, namespace
+from labctl.platform.objects import Obj, labels, meta, namespace, resources
 
 NAMESPACE = "cert-manager"
 ACME_ISSUER = "letsencrypt"
@@ -129,7 +129,10 @@ def values(config: ClusterConfig) -> dict[str, Any]:
         "replicaCount": 2,
         "podDisruptionBudget": {"enabled": True},  # minAvailable 1 of 2 replicas
         "prometheus": {"enabled": True, "servicemonitor": {"enabled": True}},
-        "webhook": {"replicaCount": 2},
+        "resources": resources("50m", "128Mi", "500m", "256Mi"),
+        "webhook": {"replicaCount": 2, "resources": resources("20m", "64Mi", "200m", "128Mi")},
+        "cainjector": {"resources": resources("20m", "128Mi", "200m", "256Mi")},
+        "startupapicheck": {"resources": resources("10m", "32Mi", "100m", "64Mi")},
         # Ask the upstream resolvers, so DNS-01 propagation checks skip the internal DNS.
         "dns01RecursiveNameservers": resolvers,
         "dns01RecursiveNameserversOnly": True,

@@ -18,7 +18,13 @@ from labctl.config.cluster import GARAGE_ENDPOINT, ClusterConfig
 from labctl.platform import netpol
 from labctl.platform.component import GARAGE, Component, Wave
 from labctl.platform.components.longhorn import STORAGE_CLASS
-from labctl.platform.objects import Obj, namespace
+from labctl.platform.objects import (
+    Obj,
+    namespace,
+    resources,
+    restricted_container_security,
+    restricted_pod_security,
+)
 
 NAMESPACE = "garage"
 RELEASE = "garage"
@@ -26,6 +32,8 @@ S3_PORT = 3900
 RPC_PORT = 3901
 ADMIN_PORT = 3903  # metrics and the admin API
 RPC_SECRET = f"{RELEASE}-rpc-secret"
+# Velero would write Garage's volumes into Garage: no copy that survives losing it.
+NOT_BACKED_UP = "the in-cluster backup store itself; the other targets hold the copies"
 
 
 def _image(reference: str) -> dict[str, str]:
@@ -38,6 +46,15 @@ def values(config: ClusterConfig) -> dict[str, Any]:
     return {
         "garage": {"replicationMode": "1", "dbEngine": "lmdb"},
         "deployment": {"kind": "StatefulSet", "replicaCount": 1},
+        "resources": resources("100m", "256Mi", "1", "1Gi"),
+        # The image is FROM scratch (any UID does); the chart's default UID 1000 is below
+        # checkov's 10000 and it sets no seccomp profile or privilege escalation.
+        # Ready once the node is healthy (/health answers 503 until the layout is applied, by
+        # hand, through `kubectl exec`); alive while its RPC port answers.
+        "readinessProbe": {"httpGet": {"path": "/health", "port": ADMIN_PORT}, "periodSeconds": 10},
+        "livenessProbe": {"tcpSocket": {"port": RPC_PORT}, "periodSeconds": 30},
+        "podSecurityContext": restricted_pod_security(),
+        "securityContext": restricted_container_security(),
         "image": _image(config.images.garage),
         "initImage": _image(config.images.busybox),
         "persistence": {
@@ -71,6 +88,9 @@ def component(config: ClusterConfig) -> Component:
         chart=GARAGE,
         release=RELEASE,
         values=values(config),
-        manifests=[namespace(NAMESPACE, "baseline"), *netpol.policies(NAMESPACE, traffic)],
+        manifests=[
+            namespace(NAMESPACE, "baseline", not_backed_up=NOT_BACKED_UP),
+            *netpol.policies(NAMESPACE, traffic),
+        ],
         ignore_differences=keep_rpc_secret(),
     )

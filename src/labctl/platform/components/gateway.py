@@ -20,7 +20,7 @@ from labctl.platform.component import (
     Wave,
 )
 from labctl.platform.components import certs
-from labctl.platform.objects import Obj, labels, meta, namespace
+from labctl.platform.objects import Obj, labels, meta, namespace, resources
 
 NAMESPACE = "nginx-gateway"
 GATEWAY = "platform"
@@ -144,7 +144,11 @@ def values(config: ClusterConfig) -> dict[str, Any]:
             "serverTLSSecretName": SERVER_TLS,
             "agentTLSSecretName": AGENT_TLS,
         },
-        "nginxGateway": {"gatewayClassName": GATEWAY_CLASS, "replicas": 2},
+        "nginxGateway": {
+            "gatewayClassName": GATEWAY_CLASS,
+            "replicas": 2,
+            "resources": resources("50m", "128Mi", "500m", "256Mi"),
+        },
         "nginx": {
             "replicas": 2,
             "service": {

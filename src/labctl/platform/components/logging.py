@@ -13,7 +13,7 @@ from labctl.config.cluster import ClusterConfig
 from labctl.platform import netpol
 from labctl.platform.component import ALLOY, LOKI, Component, Wave
 from labctl.platform.components.longhorn import STORAGE_CLASS
-from labctl.platform.objects import namespace
+from labctl.platform.objects import namespace, resources
 
 NAMESPACE = "logging"
 PUSH_URL = f"http://loki.{NAMESPACE}.svc.cluster.local:3100/loki/api/v1/push"
@@ -84,6 +84,7 @@ def loki_values(config: ClusterConfig) -> dict[str, Any]:
         },
         "singleBinary": {
             "replicas": 1,
+            "resources": resources("100m", "256Mi", "1", "1Gi"),
             "persistence": {
                 "size": config.monitoring.loki_storage_size,
                 "storageClass": STORAGE_CLASS,
@@ -94,6 +95,7 @@ def loki_values(config: ClusterConfig) -> dict[str, Any]:
         "read": {"replicas": 0},
         "write": {"replicas": 0},
         "gateway": {"enabled": False},
+        "sidecar": {"resources": resources("10m", "64Mi", "100m", "128Mi")},  # the rules sidecar
         "chunksCache": {"enabled": False},
         "resultsCache": {"enabled": False},
         "lokiCanary": {"enabled": False},
@@ -103,9 +105,18 @@ def loki_values(config: ClusterConfig) -> dict[str, Any]:
 
 def alloy_values() -> dict[str, Any]:
     return {
-        "alloy": {"configMap": {"create": True, "content": ALLOY_CONFIG}},
+        "alloy": {
+            "configMap": {"create": True, "content": ALLOY_CONFIG},
+            "resources": resources("50m", "128Mi", "500m", "512Mi"),
+        },
+        "configReloader": {"resources": resources("10m", "50Mi", "100m", "64Mi")},
         "controller": {"type": "daemonset"},
     }
+
+
+# Logs are a rolling window kept for the retention, not state a restore needs; a file-level
+# copy of Loki's live TSDB would not be consistent either.
+NOT_BACKED_UP = "logs only: a rolling window kept for the retention, rebuilt from new logs"
 
 
 def components(config: ClusterConfig) -> list[Component]:
@@ -123,7 +134,10 @@ def components(config: ClusterConfig) -> list[Component]:
             chart=LOKI,
             release="loki",
             values=loki_values(config),
-            manifests=[namespace(NAMESPACE, "baseline"), *netpol.policies(NAMESPACE, traffic)],
+            manifests=[
+                namespace(NAMESPACE, "baseline", not_backed_up=NOT_BACKED_UP),
+                *netpol.policies(NAMESPACE, traffic),
+            ],
         ),
         Component(
             name="alloy",

@@ -11,7 +11,7 @@ from typing import Any
 from labctl.config.cluster import ClusterConfig
 from labctl.platform import netpol
 from labctl.platform.component import LONGHORN, Component, Wave
-from labctl.platform.objects import namespace
+from labctl.platform.objects import namespace, resources
 
 NAMESPACE = "longhorn-system"
 STORAGE_CLASS = "longhorn"
@@ -32,6 +32,7 @@ def values(config: ClusterConfig) -> dict[str, Any]:
             "replicaSoftAntiAffinity": False,
         },
         "metrics": {"serviceMonitor": {"enabled": True}},
+        "longhornManager": {"resources": resources("100m", "256Mi", "1", "512Mi")},
         # A PreSync hook under Argo CD, run before the namespace and its ServiceAccount
         # exist; Longhorn's values say to disable it with GitOps tools.
         "preUpgradeChecker": {"jobEnabled": False},

@@ -7,7 +7,7 @@ from typing import Any
 from labctl.config.cluster import ClusterConfig
 from labctl.platform import netpol
 from labctl.platform.component import METALLB, Component, Wave
-from labctl.platform.objects import Obj, labels, meta, namespace
+from labctl.platform.objects import Obj, labels, meta, namespace, resources
 
 NAMESPACE = "metallb-system"
 POOL = "platform"
@@ -40,7 +40,20 @@ def values() -> dict[str, Any]:
     # Layer 2 only: the FRR BGP backends are not needed on a flat home network.
     return {
         "frrk8s": {"enabled": False},
-        "speaker": {"frr": {"enabled": False}},
+        "controller": {
+            "resources": resources("20m", "64Mi", "200m", "128Mi"),
+            # The chart's own context (nobody, non-root) plus the runtime's seccomp profile.
+            "securityContext": {
+                "runAsNonRoot": True,
+                "runAsUser": 65534,
+                "fsGroup": 65534,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
+        },
+        "speaker": {
+            "frr": {"enabled": False},
+            "resources": resources("20m", "64Mi", "200m", "128Mi"),
+        },
         "prometheus": {
             "podMonitor": {"enabled": True},
             "serviceAccount": PROMETHEUS_ACCOUNT,

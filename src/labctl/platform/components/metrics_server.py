@@ -11,7 +11,7 @@ from typing import Any
 from labctl.config.cluster import ClusterConfig
 from labctl.platform import netpol
 from labctl.platform.component import METRICS_SERVER, Component, Wave
-from labctl.platform.objects import namespace
+from labctl.platform.objects import namespace, resources
 
 NAMESPACE = "metrics-server"
 PORT = 10250
@@ -20,6 +20,10 @@ PORT = 10250
 def values() -> dict[str, Any]:
     return {
         "replicas": 2,
+        # A static binary: the chart's UID 1000 becomes 65534 (nobody); a pod context too.
+        "podSecurityContext": {"runAsNonRoot": True, "seccompProfile": {"type": "RuntimeDefault"}},
+        "securityContext": {"runAsUser": 65534},
+        "resources": resources("100m", "200Mi", "500m", "400Mi"),
         "podDisruptionBudget": {"enabled": True, "maxUnavailable": 1},
         "serviceMonitor": {"enabled": True},
     }

@@ -21,7 +21,7 @@ from labctl.platform.component import (
 )
 from labctl.platform.components import alerts, dashboards, gateway, health_cronjob, vault
 from labctl.platform.components.longhorn import STORAGE_CLASS
-from labctl.platform.objects import Obj, namespace
+from labctl.platform.objects import Obj, namespace, resources
 
 NAMESPACE = "monitoring"
 RELEASE = "kube-prometheus-stack"
@@ -63,7 +63,12 @@ def values(config: ClusterConfig) -> dict[str, Any]:
         "crds": {"enabled": False},
         # The operator's webhook certificate from cert-manager: no pre-install hook Jobs,
         # which would run before this Application has created the namespace.
-        "prometheusOperator": {"admissionWebhooks": {"certManager": {"enabled": True}}},
+        "prometheusOperator": {
+            "admissionWebhooks": {"certManager": {"enabled": True}},
+            "resources": resources("50m", "128Mi", "500m", "256Mi"),
+        },
+        "kube-state-metrics": {"resources": resources("20m", "64Mi", "200m", "256Mi")},
+        "prometheus-node-exporter": {"resources": resources("20m", "32Mi", "200m", "64Mi")},
         # kubeadm binds these to 0.0.0.0 (kubeadm.py), so the default scrapes find them.
         "kubeEtcd": {"service": {"port": 2381, "targetPort": 2381}},
         "grafana": {
@@ -72,8 +77,10 @@ def values(config: ClusterConfig) -> dict[str, Any]:
                 "userKey": admin.user_key,
                 "passwordKey": admin.password_key,
             },
+            "resources": resources("50m", "128Mi", "500m", "512Mi"),
             "sidecar": {
-                "dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1"}
+                "dashboards": {"enabled": True, "label": "grafana_dashboard", "labelValue": "1"},
+                "resources": resources("10m", "64Mi", "100m", "128Mi"),
             },
             "additionalDataSources": [
                 {"name": "Loki", "uid": "loki", "type": "loki", "access": "proxy", "url": LOKI_URL}

@@ -20,7 +20,12 @@ from labctl.config.cluster import ClusterConfig, vault_scheme
 from labctl.platform import netpol
 from labctl.platform.component import OPENBAO, VAULT, Chart, Component, Wave, webhook_ca
 from labctl.platform.components import certs
-from labctl.platform.objects import Obj, namespace
+from labctl.platform.objects import (
+    Obj,
+    namespace,
+    restricted_container_security,
+    restricted_pod_security,
+)
 
 NAMESPACE = "vault"
 TLS_SECRET = "vault-server-tls"
@@ -122,6 +127,11 @@ def values(config: ClusterConfig) -> dict[str, Any]:
             "enabled": True,
             "replicas": 2,
             "authPath": "auth/kubernetes",
+            # A static binary that writes nothing to disk: any UID, a read-only root.
+            "securityContext": {
+                "pod": restricted_pod_security(),
+                "container": restricted_container_security(),
+            },
             "resources": {
                 "requests": {"cpu": "50m", "memory": "64Mi"},
                 "limits": {"cpu": "250m", "memory": "128Mi"},

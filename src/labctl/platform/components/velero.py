@@ -14,7 +14,15 @@ from urllib.parse import urlsplit
 from labctl.config.cluster import BackupTarget, ClusterConfig
 from labctl.platform import netpol
 from labctl.platform.component import VELERO, Component, Wave
-from labctl.platform.objects import Obj, labels, meta, namespace
+from labctl.platform.objects import (
+    Obj,
+    labels,
+    meta,
+    namespace,
+    resources,
+    restricted_container_security,
+    restricted_pod_security,
+)
 
 NAMESPACE = "velero"
 
@@ -78,8 +86,14 @@ def values(config: ClusterConfig) -> dict[str, Any]:
                 "image": plugin,
                 "imagePullPolicy": "IfNotPresent",
                 "volumeMounts": [{"mountPath": "/target", "name": "plugins"}],
+                "resources": resources("10m", "32Mi", "100m", "64Mi"),
+                "securityContext": restricted_container_security(),
             }
         ],
+        "resources": resources("100m", "256Mi", "1", "512Mi"),
+        # The server image runs as 65532 (distroless nonroot); it writes to emptyDirs only.
+        "podSecurityContext": restricted_pod_security(65532),
+        "containerSecurityContext": restricted_container_security(),
         # Locations and schedules are our own manifests; credentials are per location.
         "configuration": {
             "backupStorageLocation": [],
@@ -93,6 +107,8 @@ def values(config: ClusterConfig) -> dict[str, Any]:
         "upgradeCRDs": False,
         "snapshotsEnabled": False,
         "deployNodeAgent": True,
+        # kopia hashes and compresses file-system backups: the node agent's peak is the upload.
+        "nodeAgent": {"resources": resources("100m", "256Mi", "1", "1Gi")},
         "metrics": {"serviceMonitor": {"enabled": True}},
     }
 

@@ -13,6 +13,7 @@ from typing import Any
 
 import yaml
 
+from labctl.platform.objects import BACKUP_EXCLUDED
 from labctl.validate.tree import Manifest, Tree, helm_sources
 from labctl.validate.xref.scrape import scrape_targets_answer
 from labctl.validate.xref.workloads import (
@@ -164,6 +165,17 @@ def _covers(schedule: Manifest, namespace: str) -> bool:
     return (namespace in included or "*" in included) and namespace not in excluded
 
 
+def _not_backed_up(tree: Tree) -> dict[str, str]:
+    """Namespaces whose Namespace object says, with a reason, that no backup is wanted."""
+    out = {}
+    for ns in tree.of_kind("Namespace"):
+        annotations = (ns.obj.get("metadata") or {}).get("annotations") or {}
+        reason = str(annotations.get(BACKUP_EXCLUDED) or "").strip()
+        if reason:
+            out[ns.name] = reason
+    return out
+
+
 def pvcs_backed_up(tree: Tree) -> Iterator[Issue]:
     schedules = list(tree.of_kind("Schedule"))
     writable = [
@@ -171,8 +183,19 @@ def pvcs_backed_up(tree: Tree) -> Iterator[Issue]:
         for bsl in tree.of_kind("BackupStorageLocation")
         if (bsl.obj.get("spec") or {}).get("accessMode", "ReadWrite") != "ReadOnly"
     ]
+    excluded = _not_backed_up(tree)
     for namespace, where in _claims(tree):
         covering = [s for s in schedules if not _paused(s) and _covers(s, namespace)]
+        if namespace in excluded:
+            # Said on purpose; a Schedule that still takes it contradicts the reason given.
+            for s in covering:
+                yield (
+                    "pvc-backup-excluded-scheduled",
+                    where,
+                    f"namespace {namespace} is marked not backed up ({excluded[namespace]}), "
+                    f"yet Schedule {s.name} includes it",
+                )
+            continue
         if not covering:
             yield ("pvc-no-backup", where, f"no Velero Schedule backs up namespace {namespace}")
             continue
