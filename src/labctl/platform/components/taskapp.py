@@ -16,7 +16,7 @@ from __future__ import annotations
 from labctl.config.cluster import Autoscaling, ClusterConfig
 from labctl.platform.component import Component, Wave
 from labctl.platform.components import certs, gateway, taskapp_network, vault, vault_config
-from labctl.platform.components.taskapp_db import INIT_SQL, POSTGRES, postgres
+from labctl.platform.components.taskapp_db import POSTGRES, init_scripts, postgres
 from labctl.platform.components.taskapp_network import network_policies
 from labctl.platform.objects import (
     ALL_INTERFACES,
@@ -304,7 +304,6 @@ def identity_headers(config: ClusterConfig) -> tuple[str, ...]:
 def database_component(config: ClusterConfig) -> Component:
     """The namespace, its NetworkPolicies and PostgreSQL, a wave before Vault's configuration,
     which connects to the database; the backend and frontend come after it."""
-    db = config.taskapp.database
     return Component(
         name="taskapp-db",
         namespace=NAMESPACE,
@@ -314,11 +313,7 @@ def database_component(config: ClusterConfig) -> Component:
         manifests=[
             namespace(NAMESPACE, "restricted"),
             service_account(POSTGRES, NAMESPACE),
-            config_map(
-                f"{POSTGRES}-init",
-                NAMESPACE,
-                {"10-owner-role.sql": INIT_SQL.format(database=db.name)},
-            ),
+            config_map(f"{POSTGRES}-init", NAMESPACE, init_scripts(config)),
             postgres(config),
             service(POSTGRES, NAMESPACE, selector(POSTGRES), [port("postgres", 5432, "postgres")]),
             service(

@@ -31,6 +31,35 @@ ALTER SCHEMA public OWNER TO {vault_config.OWNER_ROLE};
 """
 
 
+# The postgres image runs /docker-entrypoint-initdb.d once, on an empty data directory, after
+# 10-owner-role.sql. PGDATA is never backed up (see postgres()), so after a Velero restore the
+# data directory is new while the pre-backup hook's dump is back in DUMP_DIR: load it, or the
+# restored namespace (and `labctl backup drill`) would find an empty database. A fresh install
+# has no dump and skips this. Privileges are left out: logins reach the tables through
+# membership of the owner role, and the dump's grants name Vault's long-gone dynamic users.
+# The entrypoint sources a non-executable .sh (ConfigMap files are 0644) under its own `set -e`:
+# a failed pg_restore stops the first start loudly instead of serving an empty database.
+RESTORE_SH = """\
+dump="{dump}"
+if [ -s "$dump" ]; then
+  echo "initdb: restoring $dump (written by Velero's pre-backup hook)"
+  pg_restore --username "${{POSTGRES_USER:-postgres}}" --dbname "{database}" \\
+    --no-privileges --exit-on-error "$dump"
+fi
+"""
+
+
+def init_scripts(config: ClusterConfig) -> dict[str, str]:
+    """The ConfigMap behind /docker-entrypoint-initdb.d, run in name order on first start."""
+    db = config.taskapp.database
+    return {
+        "10-owner-role.sql": INIT_SQL.format(database=db.name),
+        "20-restore-backup.sh": RESTORE_SH.format(
+            dump=f"{DUMP_DIR}/{db.name}.dump", database=db.name
+        ),
+    }
+
+
 def _app_labels(name: str, tier: str) -> dict[str, str]:
     return {**labels(name, tier), "app.kubernetes.io/instance": "taskapp"}
 
