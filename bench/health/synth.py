@@ -12,6 +12,8 @@ import random
 from pathlib import Path
 from typing import Any
 
+from labctl.cluster.kinds import SNAPSHOT_KINDS
+
 Obj = dict[str, Any]
 TAKEN = "2026-11-26T06:00:00Z"
 
@@ -224,42 +226,7 @@ def build(
     nodes: int = 1000, pods: int = 30000, pvcs: int = 3000, seed: int = 7
 ) -> tuple[dict[str, list[Obj]], dict[str, Any]]:
     rng = random.Random(seed)
-    out: dict[str, list[Obj]] = {
-        k: []
-        for k in (
-            "nodes",
-            "pods",
-            "persistentvolumeclaims",
-            "deployments.apps",
-            "statefulsets.apps",
-            "daemonsets.apps",
-            "horizontalpodautoscalers.autoscaling",
-            "poddisruptionbudgets.policy",
-            "applications.argoproj.io",
-            "backups.velero.io",
-            "schedules.velero.io",
-            "backupstoragelocations.velero.io",
-            "certificates.cert-manager.io",
-            "volumes.longhorn.io",
-            "namespaces",
-            "services",
-            "endpointslices.discovery.k8s.io",
-            "persistentvolumes",
-            "events",
-            "jobs.batch",
-            "cronjobs.batch",
-            "ingresses.networking.k8s.io",
-            "ingressclasses.networking.k8s.io",
-            "gatewayclasses.gateway.networking.k8s.io",
-            "gateways.gateway.networking.k8s.io",
-            "httproutes.gateway.networking.k8s.io",
-            "validatingwebhookconfigurations.admissionregistration.k8s.io",
-            "mutatingwebhookconfigurations.admissionregistration.k8s.io",
-            "issuers.cert-manager.io",
-            "clusterissuers.cert-manager.io",
-            "certificaterequests.cert-manager.io",
-        )
-    }
+    out: dict[str, list[Obj]] = {k.resource: [] for k in SNAPSHOT_KINDS}
     extras: dict[str, Any] = {}
     node_names = [f"node-{i:04}" for i in range(nodes)]
     out["nodes"] = [node(rng, i) for i in range(nodes)]

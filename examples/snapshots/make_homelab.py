@@ -20,6 +20,8 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from labctl.cluster.kinds import SNAPSHOT_KINDS
+
 Obj = dict[str, Any]
 OUT = Path(__file__).parent / "homelab"
 TAKEN = "2026-11-26T06:00:00Z"
@@ -1134,40 +1136,7 @@ def extras(c: Cluster) -> Obj:
 def write(c: Cluster, extra: Obj) -> None:
     shutil.rmtree(OUT, ignore_errors=True)
     OUT.mkdir(parents=True)
-    for resource in (
-        "nodes",
-        "pods",
-        "persistentvolumeclaims",
-        "deployments.apps",
-        "statefulsets.apps",
-        "daemonsets.apps",
-        "jobs.batch",
-        "horizontalpodautoscalers.autoscaling",
-        "poddisruptionbudgets.policy",
-        "applications.argoproj.io",
-        "backups.velero.io",
-        "schedules.velero.io",
-        "backupstoragelocations.velero.io",
-        "certificates.cert-manager.io",
-        "volumes.longhorn.io",
-        "namespaces",
-        "services",
-        "endpointslices.discovery.k8s.io",
-        "persistentvolumes",
-        "events",
-        "jobs.batch",
-        "cronjobs.batch",
-        "ingresses.networking.k8s.io",
-        "ingressclasses.networking.k8s.io",
-        "gatewayclasses.gateway.networking.k8s.io",
-        "gateways.gateway.networking.k8s.io",
-        "httproutes.gateway.networking.k8s.io",
-        "validatingwebhookconfigurations.admissionregistration.k8s.io",
-        "mutatingwebhookconfigurations.admissionregistration.k8s.io",
-        "issuers.cert-manager.io",
-        "clusterissuers.cert-manager.io",
-        "certificaterequests.cert-manager.io",
-    ):
+    for resource in (k.resource for k in SNAPSHOT_KINDS):
         body = {
             "apiVersion": "v1",
             "items": c.objects.get(resource, []),

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from labctl.cli._ops import EXIT_NOT_CHECKED, EXIT_USAGE
+from labctl.cli.exit_codes import EXIT_UNAVAILABLE, EXIT_USAGE
 from labctl.cli.main import app
 from labctl.platform.components.alerts import prometheus_rules
 from tests.support.tools import require
@@ -75,7 +75,7 @@ def test_a_missing_tool_exits_69_and_names_the_package(
     empty.mkdir()
     monkeypatch.setenv("PATH", str(empty))
     result = runner.invoke(app, ["validate", str(root), "--only", "promtool"])
-    assert result.exit_code == EXIT_NOT_CHECKED == 69
+    assert result.exit_code == EXIT_UNAVAILABLE == 69
     assert "promtool: NOT RUN: promtool is not installed (install the prometheus" in result.output
     assert "error: promtool is not installed" in result.stderr
 

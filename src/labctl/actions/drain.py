@@ -57,9 +57,7 @@ def read_inputs(client: Client, node_name: str) -> DrainInputs:
     node = get_json(client, "Node", node_name)
     pods = list_json(client, "Pod", fields={"spec.nodeName": node_name})
     budgets = list_json(client, "PodDisruptionBudget")
-    owners = sorted(
-        {(_namespace(p), c[1]) for p in pods if (c := _controller(p)) and c[0] == "StatefulSet"}
-    )
+    owners = sorted({owner for p in pods if (owner := statefulset_owner(p))})
     from lightkube import ApiError
 
     statefulsets, peers = [], []
@@ -224,6 +222,15 @@ def _force_delete(pod: Obj, blocker: Blocker) -> Step:
 
 def _terminal(pod: Obj) -> bool:
     return _status(pod).get("phase") in ("Succeeded", "Failed")
+
+
+def statefulset_owner(pod: Obj) -> tuple[str, str] | None:
+    """(namespace, name) of the StatefulSet that controls `pod`, if one does: the quorum
+    preflight's groups, read live by `read_inputs` and offline by `labctl upgrade plan`."""
+    controller = _controller(pod)
+    if controller and controller[0] == "StatefulSet":
+        return _namespace(pod), controller[1]
+    return None
 
 
 def _controller(pod: Obj) -> tuple[str, str] | None:

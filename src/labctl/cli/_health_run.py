@@ -117,7 +117,6 @@ def _collect(
     timeout: float,
     settings: CollectSettings,
     sources: frozenset[str] | None = None,
-    code: int = EXIT_CLUSTER,
 ) -> Snapshot:
     from labctl.cluster.client import ClusterError, ClusterTarget
     from labctl.cluster.collect import collect
@@ -126,7 +125,7 @@ def _collect(
     try:
         return collect(target, settings, sources)
     except ClusterError as error:
-        _fail(str(error), code)
+        _fail(str(error), EXIT_CLUSTER)
         raise  # unreachable: _fail exits
 
 
@@ -201,9 +200,9 @@ def save_snapshot(
 ) -> int:
     from rich.console import Console
 
-    from labctl.cli._ops import EXIT_CLUSTER, EXIT_FAILED
+    from labctl.cli.exit_codes import EXIT_FAILED
 
-    snap = _collect(kubeconfig, context, timeout, settings, code=EXIT_CLUSTER)
+    snap = _collect(kubeconfig, context, timeout, settings)
     try:
         snap.save(folder)
     except OSError as error:

@@ -22,16 +22,12 @@ from labctl.cli.exit_codes import EXIT_CLUSTER as EXIT_CLUSTER
 from labctl.cli.exit_codes import EXIT_FAILED as EXIT_FAILED
 from labctl.cli.exit_codes import EXIT_REFUSED as EXIT_REFUSED
 from labctl.cli.exit_codes import EXIT_TIMEOUT as EXIT_TIMEOUT
-from labctl.cli.exit_codes import EXIT_UNAVAILABLE
 from labctl.cli.exit_codes import EXIT_USAGE as EXIT_USAGE
 
 if TYPE_CHECKING:
     from lightkube import Client
 
     from labctl.actions.plan import Plan, Step
-
-# validate: a tool or chart was missing, so part of the tree went unchecked (EX_UNAVAILABLE).
-EXIT_NOT_CHECKED = EXIT_UNAVAILABLE
 
 Kubeconfig = Annotated[
     Path | None,

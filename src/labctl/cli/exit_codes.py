@@ -30,4 +30,5 @@ EXIT_USAGE = 64
 EXIT_INVALID = 65
 """The input file is not valid (EX_DATAERR): cluster.yaml, with every problem listed."""
 EXIT_UNAVAILABLE = 69
-"""A tool the command needs is not installed (EX_UNAVAILABLE); the message names the package."""
+"""A tool the command needs is not installed (EX_UNAVAILABLE); the message names the package.
+`validate`: also a chart neither in `--chart-dir` nor reachable (part of the tree unchecked)."""

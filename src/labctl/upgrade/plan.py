@@ -120,28 +120,15 @@ class _Cluster:
     drains: dict[str, Plan]
 
 
-def _owner(pod: dict[str, Any]) -> tuple[str, str] | None:
-    """The (namespace, name) of the StatefulSet that controls `pod`, if one does."""
-    meta = pod.get("metadata") or {}
-    for ref in meta.get("ownerReferences") or []:
-        if ref.get("controller") and ref.get("kind") == "StatefulSet":
-            return str(meta.get("namespace", "")), str(ref.get("name"))
-    return None
-
-
 def _quorum_inputs(
     on_node: list[dict[str, Any]], pods: list[dict[str, Any]], statefulsets: list[dict[str, Any]]
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """As `drain.read_inputs` reads them live: the StatefulSets with a pod on the node, and
     all of their pods, so the offline plan refuses what would break a quorum (Vault's Raft)."""
-    owners = {o for p in on_node if (o := _owner(p))}
-    sets = [
-        s
-        for s in statefulsets
-        if (str((s.get("metadata") or {}).get("namespace", "")), str(s["metadata"]["name"]))
-        in owners
-    ]
-    peers = [p for p in pods if _owner(p) in owners]
+    owners = {owner for p in on_node if (owner := drain.statefulset_owner(p))}
+    meta = [(s, s.get("metadata") or {}) for s in statefulsets]
+    sets = [s for s, m in meta if (m.get("namespace") or "default", m.get("name")) in owners]
+    peers = [p for p in pods if drain.statefulset_owner(p) in owners]
     return sets, peers
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from labctl.cli._ops import EXIT_FAILED, EXIT_NOT_CHECKED
+from labctl.cli.exit_codes import EXIT_FAILED, EXIT_UNAVAILABLE
 from labctl.validate import amtool, argocd, charts, crdschema, kubeschema, policy, promtool, xref
 from labctl.validate.model import Result, ToolMissing
 from labctl.validate.tree import Tree, load_tree
@@ -75,7 +75,7 @@ class Report:
     def exit_code(self) -> int:
         """0 clean, 1 findings, 69 part of the tree was not checked (a tool or chart missing)."""
         if self.missing or self.unavailable:
-            return EXIT_NOT_CHECKED
+            return EXIT_UNAVAILABLE
         return EXIT_FAILED if self.findings else 0
 
 
